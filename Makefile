@@ -1,0 +1,66 @@
+# visavis — the verbs. `make run` and `make test` work on a fresh Debian/Ubuntu machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+RUN_DIR := .run
+TLS_CERT := $(RUN_DIR)/tls/cert.pem
+TLS_KEY := $(RUN_DIR)/tls/key.pem
+# Debian packages the tests drive for real: browser, TURN server, certificate tools, node.
+TEST_APT_PACKAGES := chromium coturn openssl nodejs
+TEST_COMMANDS := chromium turnserver turnutils_uclient openssl node
+
+.PHONY: help run test lint system-test-deps clean
+
+help:
+	@echo "make run    serve visavis on https://localhost:8443 (self-signed certificate)"
+	@echo "make test   install what the tests need and run every test"
+	@echo "make lint   ruff on the Python code"
+
+$(VENV)/.runtime: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[speed]'
+	touch $@
+
+$(VENV)/.test: $(VENV)/.runtime
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[speed,test]'
+	touch $@
+
+# A self-signed certificate for localhost, kept in the ignored .run/ folder and reused.
+$(TLS_CERT):
+	mkdir -p $(dir $@)
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365 \
+	  -subj "/CN=localhost" \
+	  -addext "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1,DNS:$$(hostname)" \
+	  -keyout $(TLS_KEY) -out $@ 2>/dev/null
+	chmod 600 $(TLS_KEY)
+
+run: $(VENV)/.runtime $(TLS_CERT)
+	VISAVIS_HOST=$${VISAVIS_HOST:-0.0.0.0} \
+	VISAVIS_TLS_CERT=$${VISAVIS_TLS_CERT:-$(TLS_CERT)} \
+	VISAVIS_TLS_KEY=$${VISAVIS_TLS_KEY:-$(TLS_KEY)} \
+	$(PY) -m signaling
+
+system-test-deps:
+	@for command in $(TEST_COMMANDS); do \
+	  command -v $$command >/dev/null || missing=yes; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing $(TEST_APT_PACKAGES) with apt-get"; \
+	  apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEST_APT_PACKAGES) >/dev/null; \
+	fi
+
+lint: $(VENV)/.test
+	$(VENV)/bin/ruff check signaling tests
+
+test: system-test-deps $(VENV)/.test
+	$(VENV)/bin/ruff check signaling tests
+	node --test tests/frontend/
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) $(RUN_DIR) build

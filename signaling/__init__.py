@@ -1,0 +1,1 @@
+"""visavis signaling: introduces two browsers to each other; never sees their media."""

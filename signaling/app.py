@@ -1,0 +1,71 @@
+"""The application factory: routes for the client, the WebSocket and the health check."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocket
+
+from .config import Settings, load_settings
+from .hub import InProcessHub
+from .rooms import parse_room_code
+from .session import serve_member
+from .turn import ice_servers
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or load_settings()
+    hub = InProcessHub(
+        ice_servers=lambda: ice_servers(settings, time.time()),
+        seat_grace=settings.seat_grace,
+        empty_room_ttl=settings.empty_room_ttl,
+    )
+    index = settings.frontend_dir / "index.html"
+
+    async def healthz(request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def home(request: Request) -> Response:
+        return FileResponse(index)
+
+    async def favicon(request: Request) -> Response:
+        return FileResponse(settings.frontend_dir / "favicon.svg")
+
+    async def deep_link(request: Request) -> Response:
+        # `/<code>` opens the app on that meeting; anything else under `/` is not ours.
+        if parse_room_code(request.path_params["code"]) is None:
+            raise HTTPException(404)
+        return FileResponse(index)
+
+    async def signaling_socket(websocket: WebSocket) -> None:
+        await serve_member(websocket, hub, settings.max_frame_bytes)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await hub.close()
+
+    static = settings.frontend_dir
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            WebSocketRoute("/ws", signaling_socket),
+            Route("/", home),
+            Mount("/js", StaticFiles(directory=static / "js"), name="js"),
+            Mount("/css", StaticFiles(directory=static / "css"), name="css"),
+            Route("/favicon.svg", favicon),
+            Route("/{code}", deep_link),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.hub = hub
+    return app

@@ -1,0 +1,139 @@
+"""The in-process hub: rooms, seats and delivery between the two members of a room.
+
+It is the default and the reference behaviour; a Redis hub with the same methods lets several
+signaling processes share rooms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol
+
+import msgspec
+
+from .protocol import Joined, PeerJoined, PeerLeft, ProtocolError, Relayed, encode
+from .rooms import JoinOutcome, Room, RoomRegistry, Seat
+
+
+class Connection(Protocol):
+    """One member's socket as the hub sees it."""
+
+    async def send(self, text: str) -> None: ...
+
+    async def close_replaced(self) -> None: ...
+
+
+class InProcessHub:
+    def __init__(
+        self,
+        ice_servers: Callable[[], list[dict[str, Any]]],
+        seat_grace: float,
+        empty_room_ttl: float,
+    ) -> None:
+        self.registry = RoomRegistry()
+        self._ice_servers = ice_servers
+        self._seat_grace = seat_grace
+        self._empty_room_ttl = empty_room_ttl
+        self._seats: dict[Connection, tuple[Room, Seat]] = {}
+        self._background: set[asyncio.Task[None]] = set()
+
+    # --- requests from a member --------------------------------------------------------
+
+    async def create(self, conn: Connection) -> None:
+        self._ensure_outside(conn)
+        await self._seated(conn, self.registry.create(conn))
+
+    async def join(self, conn: Connection, room_code: str, resume: str | None) -> None:
+        self._ensure_outside(conn)
+        await self._seated(conn, self.registry.join(room_code, conn, resume))
+
+    async def relay(self, conn: Connection, data: msgspec.Raw) -> None:
+        room, seat = self._seat_of(conn)
+        other = room.other(seat)
+        # Frames for a peer who is absent or reconnecting are dropped: negotiation restarts
+        # on `peer-joined`, and stale descriptions would only confuse a fresh page.
+        if other is not None and other.member is not None:
+            await other.member.send(encode(Relayed(data)))
+
+    async def leave(self, conn: Connection) -> None:
+        room, seat = self._seat_of(conn)
+        del self._seats[conn]
+        self._vacate(room, seat)
+
+    async def disconnect(self, conn: Connection) -> None:
+        """The socket is gone without `leave`: keep the seat for the grace period."""
+        held = self._seats.pop(conn, None)
+        if held is None:
+            return
+        room, seat = held
+        seat.member = None
+        loop = asyncio.get_running_loop()
+        seat.grace_timer = loop.call_later(self._seat_grace, self._grace_ended, room, seat)
+
+    # --- bookkeeping --------------------------------------------------------------------
+
+    def _ensure_outside(self, conn: Connection) -> None:
+        if conn in self._seats:
+            raise ProtocolError("already-in-room")
+
+    def _seat_of(self, conn: Connection) -> tuple[Room, Seat]:
+        held = self._seats.get(conn)
+        if held is None:
+            raise ProtocolError("not-in-room")
+        return held
+
+    async def _seated(self, conn: Connection, outcome: JoinOutcome) -> None:
+        room, seat = outcome.room, outcome.seat
+        self._seats[conn] = (room, seat)
+        room.expiry_timer = _cancelled(room.expiry_timer)
+        seat.grace_timer = _cancelled(seat.grace_timer)
+        if outcome.replaced is not None:
+            del self._seats[outcome.replaced]
+            self._spawn(outcome.replaced.close_replaced())
+        other = room.other(seat)
+        joined = Joined(
+            room=room.code,
+            polite=seat.polite,
+            peer_present=other is not None,
+            resume=seat.resume_token,
+            resumed=outcome.resumed,
+            ice_servers=self._ice_servers(),
+        )
+        # `joined` goes out before the peer hears of us, so its offer cannot overtake it.
+        await conn.send(encode(joined))
+        if other is not None and other.member is not None:
+            await other.member.send(encode(PeerJoined(resumed=outcome.resumed)))
+
+    def _grace_ended(self, room: Room, seat: Seat) -> None:
+        seat.grace_timer = None
+        if seat.member is None and seat in room.seats:
+            self._vacate(room, seat)
+
+    def _vacate(self, room: Room, seat: Seat) -> None:
+        self.registry.release(room, seat)
+        other = room.other(seat)
+        if other is not None and other.member is not None:
+            self._spawn(other.member.send(encode(PeerLeft())))
+        if not room.seats:
+            loop = asyncio.get_running_loop()
+            room.expiry_timer = loop.call_later(self._empty_room_ttl, self.registry.forget, room)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def close(self) -> None:
+        """Cancel timers and wait for pending notifications (at shutdown)."""
+        for room in self.registry.rooms.values():
+            room.expiry_timer = _cancelled(room.expiry_timer)
+            for seat in room.seats:
+                seat.grace_timer = _cancelled(seat.grace_timer)
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+
+
+def _cancelled(timer: asyncio.TimerHandle | None) -> None:
+    if timer is not None:
+        timer.cancel()

@@ -1,0 +1,99 @@
+"""A real coturn with `use-auth-secret` accepts our credentials and refuses bad ones."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from signaling.turn import turn_credentials
+
+from .conftest import free_port
+
+SECRET = "a-secret-generated-for-this-test"
+
+
+@pytest.fixture(scope="module")
+def coturn(tmp_path_factory) -> Iterator[int]:
+    if shutil.which("turnserver") is None:
+        pytest.fail("coturn is not installed: `make test` installs it with apt-get")
+    workdir = tmp_path_factory.mktemp("coturn")
+    port = free_port()
+    # Loopback peers are allowed only in this throw-away instance, so uclient can echo to itself.
+    config = f"""
+listening-ip=127.0.0.1
+relay-ip=127.0.0.1
+listening-port={port}
+min-port=49152
+max-port=49200
+use-auth-secret
+static-auth-secret={SECRET}
+realm=visavis.test
+no-tls
+no-dtls
+no-cli
+allow-loopback-peers
+log-file={workdir}/turn.log
+userdb={workdir}/turndb
+pidfile={workdir}/turn.pid
+"""
+    (workdir / "turnserver.conf").write_text(config)
+    server = subprocess.Popen(
+        ["turnserver", "-c", str(workdir / "turnserver.conf")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(0.5)
+    try:
+        yield port
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def allocate_and_echo(port: int, username: str, password: str) -> str:
+    result = subprocess.run(
+        [
+            "turnutils_uclient",
+            "-p",
+            str(port),
+            "-n",
+            "1",
+            "-m",
+            "1",
+            "-y",
+            "-u",
+            username,
+            "-w",
+            password,
+            "127.0.0.1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return result.stdout + result.stderr
+
+
+def test_coturn_relays_with_our_credentials(coturn):
+    username, password = turn_credentials(SECRET, int(time.time()) + 600, "alice")
+
+    output = allocate_and_echo(coturn, username, password)
+
+    assert "Cannot complete Allocation" not in output
+    assert "tot_recv_msgs=2" in output, output[-2000:]
+
+
+def test_coturn_refuses_expired_credentials(coturn):
+    username, password = turn_credentials(SECRET, int(time.time()) - 10, "alice")
+
+    assert "Cannot complete Allocation" in allocate_and_echo(coturn, username, password)
+
+
+def test_coturn_refuses_credentials_made_with_another_secret(coturn):
+    username, password = turn_credentials("not-the-secret", int(time.time()) + 600, "alice")
+
+    assert "Cannot complete Allocation" in allocate_and_echo(coturn, username, password)
