@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import socket
+import re
+import subprocess
 import sys
 
 import uvicorn
@@ -12,12 +13,15 @@ from .config import ConfigError, Settings, load_settings
 
 
 def lan_addresses() -> list[str]:
-    """This host's non-loopback IPv4 addresses, from its own name (no traffic is sent)."""
+    """This host's global IPv4 addresses, read from its interfaces (no traffic is sent)."""
     try:
-        infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
-    except OSError:
+        listing = subprocess.run(
+            ["ip", "-o", "-4", "addr", "show", "scope", "global"],
+            capture_output=True, text=True, timeout=5,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
         return []
-    return sorted({info[4][0] for info in infos if not info[4][0].startswith("127.")})
+    return re.findall(r"\binet (\d+\.\d+\.\d+\.\d+)/", listing)
 
 
 def where_to_open(settings: Settings) -> list[str]:
