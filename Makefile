@@ -12,6 +12,9 @@ TLS_KEY := $(RUN_DIR)/tls/key.pem
 TEST_APT_PACKAGES := chromium coturn openssl nodejs
 TEST_COMMANDS := chromium turnserver turnutils_uclient openssl node
 
+# Operator verbs (deploy, verify) and their test needs live beside the playbook.
+-include infra/make/*.mk
+
 .PHONY: help run test lint system-test-deps clean
 
 help:
