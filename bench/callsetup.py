@@ -1,0 +1,292 @@
+"""Call set-up time: two headless Chromium people meet through the real server over TLS.
+
+For each call, A opens the home page and starts a meeting (`#new-meeting`; its code shows in
+`#meeting-code`). The clock starts when B opens the home page; B types the code into
+`#join-code` and clicks `#join`, as a person does. It stops when both pages have decoded a
+frame of the other's video (`#remote-video`). An init script in every page notes, with the
+page's own clock, when that first happens (polled on each animation frame and on
+requestVideoFrameCallback), so Playwright's round trips do not add to the figure.
+
+The same runs again through coturn on loopback with `iceTransportPolicy: "relay"` forced by
+the init script (the product is unchanged), and each call's selected candidate pair is read
+from getStats() to show which path the media took.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from playwright.sync_api import Error as PlaywrightError
+
+from . import common
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+CALL_TIMEOUT_MS = 30_000
+
+# In every page: note when the remote video first decodes a frame and when #join is
+# clicked (both in epoch milliseconds), keep the peer connections for getStats(), and in
+# relay mode force iceTransportPolicy "relay".
+INIT_SCRIPT = """
+(() => {
+  const now = () => performance.timeOrigin + performance.now();
+  const bench = window.__bench = {firstFrame: null, joinClick: null, pcs: []};
+  const Native = window.RTCPeerConnection;
+  if (Native) {
+    const force = (config) => RELAY ? {...(config || {}), iceTransportPolicy: 'relay'} : config;
+    class BenchPeerConnection extends Native {
+      constructor(config, ...rest) { super(force(config), ...rest); bench.pcs.push(this); }
+      setConfiguration(config) { return super.setConfiguration(force(config)); }
+    }
+    window.RTCPeerConnection = BenchPeerConnection;
+  }
+  const seen = () => { if (bench.firstFrame === null) bench.firstFrame = now(); };
+  const watch = () => {
+    const video = document.getElementById('remote-video');
+    if (!video) return;
+    const poll = () => {
+      if (video.getVideoPlaybackQuality().totalVideoFrames > 0) seen();
+      else requestAnimationFrame(poll);
+    };
+    poll();
+    if ('requestVideoFrameCallback' in video) video.requestVideoFrameCallback(seen);
+  };
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', watch);
+  else watch();
+  document.addEventListener('click', (event) => {
+    if (event.target.closest && event.target.closest('#join')) bench.joinClick = now();
+  }, true);
+})();
+"""
+
+SELECTED_PATH = """
+async () => {
+  for (const pc of window.__bench.pcs) {
+    if (pc.connectionState === 'closed') continue;
+    const stats = await pc.getStats();
+    for (const report of stats.values()) {
+      if (report.type !== 'transport' || !report.selectedCandidatePairId) continue;
+      const pair = stats.get(report.selectedCandidatePairId);
+      const local = stats.get(pair.localCandidateId), remote = stats.get(pair.remoteCandidateId);
+      return {local: local.candidateType, remote: remote.candidateType,
+              protocol: local.protocol, relayProtocol: local.relayProtocol || null};
+    }
+  }
+  return null;
+}
+"""
+
+
+class CallFailed(Exception):
+    pass
+
+
+def _states(host, guest) -> str:
+    said = []
+    for name, page in (("A", host), ("B", guest)):
+        try:
+            said.append(name + ": " + page.evaluate(
+                """() => [document.getElementById('call-status').textContent,
+                         document.getElementById('call-error').textContent,
+                         window.__bench.firstFrame !== null,
+                         window.__bench.pcs.map(pc => pc.connectionState).join(',')]
+                        .join(' | ')"""))
+        except PlaywrightError as error:
+            said.append(f"{name}: {error.message[:80]}")
+    return "; ".join(said)
+
+
+def _one_call(browser, url: str, relay: bool) -> dict:
+    script = f"const RELAY = {'true' if relay else 'false'};\n{INIT_SCRIPT}"
+    contexts = []
+    try:
+        def person():
+            context = browser.new_context(
+                ignore_https_errors=True, permissions=["camera", "microphone"],
+                viewport={"width": 900, "height": 700},
+            )
+            contexts.append(context)
+            context.add_init_script(script)
+            return context.new_page()
+
+        host, guest = person(), person()
+        host.goto(f"{url}/")
+        host.click("#new-meeting")
+        host.wait_for_function(
+            "/^[a-z]{4}-[a-z]{4}-[a-z]{4}$/.test("
+            "document.getElementById('meeting-code').textContent.trim())",
+            timeout=CALL_TIMEOUT_MS,
+        )
+        code = host.inner_text("#meeting-code").strip()
+
+        opened = time.time() * 1000
+        guest.goto(f"{url}/", wait_until="commit")
+        guest.fill("#join-code", code, timeout=CALL_TIMEOUT_MS)
+        guest.click("#join", timeout=CALL_TIMEOUT_MS)
+        for page in (guest, host):
+            try:
+                page.wait_for_function("window.__bench.firstFrame !== null",
+                                       timeout=CALL_TIMEOUT_MS)
+            except PlaywrightError as error:
+                raise CallFailed(f"{error.message.splitlines()[0]}; {_states(host, guest)}") \
+                    from None
+        marks = guest.evaluate(
+            """() => ({origin: performance.timeOrigin, click: window.__bench.joinClick,
+                       frame: window.__bench.firstFrame,
+                       dcl: performance.timeOrigin +
+                            performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd})"""
+        )
+        host_frame = host.evaluate("window.__bench.firstFrame")
+        path = guest.evaluate(SELECTED_PATH)
+        done = max(marks["frame"], host_frame)
+        return {
+            "setup_ms": round(done - opened, 1),
+            "guest_page_loaded_ms": round(marks["dcl"] - opened, 1),
+            "join_clicked_ms": round(marks["click"] - opened, 1) if marks["click"] else None,
+            "click_to_both_video_ms": (
+                round(done - marks["click"], 1) if marks["click"] else None
+            ),
+            "guest_first_frame_ms": round(marks["frame"] - opened, 1),
+            "host_first_frame_ms": round(host_frame - opened, 1),
+            "path": path,
+        }
+    finally:
+        for context in contexts:
+            with contextlib.suppress(Exception):
+                context.close()
+
+
+def run_calls(url: str, calls: int, relay: bool, log=print, warmup: bool = True) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    results, failures = [], []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            # One call first that is not counted: Chromium's first WebRTC call in a fresh
+            # process loads and initialises its media stack.
+            if warmup:
+                with contextlib.suppress(PlaywrightError, CallFailed):
+                    _one_call(browser, url, relay)
+            for number in range(calls):
+                try:
+                    call = _one_call(browser, url, relay)
+                except (PlaywrightError, CallFailed) as error:
+                    failures.append(str(error).splitlines()[0][:400])
+                    log(f"    call {number + 1}: failed: {failures[-1]}")
+                    continue
+                results.append(call)
+                log(f"    call {number + 1}: {call['setup_ms']} ms "
+                    f"({(call['path'] or {}).get('local')} path)")
+        finally:
+            browser.close()
+    return {
+        "calls": len(results),
+        "failures": len(failures),
+        "first_failures": failures[:3],
+        "setup_ms": common.summary([c["setup_ms"] for c in results]),
+        "click_to_both_video_ms": common.summary(
+            [c["click_to_both_video_ms"] for c in results if c["click_to_both_video_ms"]]
+        ),
+        "guest_page_loaded_ms": common.summary([c["guest_page_loaded_ms"] for c in results]),
+        "paths": sorted({f"{(c['path'] or {}).get('local')}/{(c['path'] or {}).get('remote')}"
+                         for c in results}),
+        "each": results,
+    }
+
+
+@contextlib.contextmanager
+def coturn(workdir: Path) -> Iterator[tuple[int, str]]:
+    """A throw-away coturn on loopback with use-auth-secret and random ports."""
+    secret = secrets.token_urlsafe(24)
+    port = common.free_udp_port()
+    low = 50000 + secrets.randbelow(150) * 100
+    folder = workdir / f"coturn-{port}"
+    folder.mkdir(parents=True, exist_ok=True)
+    # Loopback peers are allowed only in this throw-away instance: both browsers are here.
+    (folder / "turnserver.conf").write_text(f"""
+listening-ip=127.0.0.1
+relay-ip=127.0.0.1
+listening-port={port}
+min-port={low}
+max-port={low + 99}
+use-auth-secret
+static-auth-secret={secret}
+realm=visavis.bench
+no-tls
+no-dtls
+no-cli
+allow-loopback-peers
+log-file={folder}/turn.log
+userdb={folder}/turndb
+pidfile={folder}/turn.pid
+""")
+    process = subprocess.Popen(
+        ["turnserver", "-c", str(folder / "turnserver.conf")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for_udp(port, process)
+        yield port, secret
+    finally:
+        common.stop_process(process)
+
+
+def _wait_for_udp(port: int, process: subprocess.Popen, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"coturn exited with {process.returncode}")
+        listing = subprocess.run(["ss", "-Hlun", f"sport = :{port}"],
+                                 capture_output=True, text=True).stdout
+        if listing.strip():
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"coturn is not listening on udp {port}")
+
+
+def run(calls: int, relay_calls: int, workdir: Path, broker: str | None = None,
+        log=print, warmup: bool = True) -> dict:
+    tls = common.make_certificate(workdir)
+    body: dict[str, object] = {
+        "flow": "B opens / , types A's code into #join-code, clicks #join; until both "
+                "#remote-video have decoded a frame",
+        "browser": _chromium_version(),
+        "chromium_args": CHROMIUM_ARGS,
+        "server": "python -m signaling over TLS on 127.0.0.1",
+    }
+    if calls:
+        log(f"  {calls} calls, direct")
+        with common.signaling_server(workdir, tls=tls, broker=broker) as server:
+            body["direct"] = run_calls(server.url, calls, relay=False, log=log, warmup=warmup)
+    if relay_calls:
+        log(f"  {relay_calls} calls through coturn (iceTransportPolicy relay)")
+        with coturn(workdir) as (port, secret):
+            env = {"VISAVIS_TURN_URLS": f"turn:127.0.0.1:{port}", "VISAVIS_TURN_SECRET": secret}
+            with common.signaling_server(workdir, tls=tls, env=env, broker=broker) as server:
+                body["relay"] = run_calls(server.url, relay_calls, relay=True, log=log,
+                                          warmup=warmup)
+    return body
+
+
+def _chromium_version() -> str:
+    try:
+        return subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True,
+                              timeout=20).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
