@@ -251,10 +251,10 @@ class Generator:
                 stamp = time.monotonic_ns()
                 if not member.closed:
                     member.send(SENT_PREFIX + str(stamp).encode() + tail)
-                scheduled = start + int(sent * interval)
-                if scheduled >= record_from:
+                # The same test as the recorder's, so the counts compare.
+                if stamp >= record_from:
                     sent_recorded += 1
-                    lags.append((stamp - scheduled) // 1000)
+                    lags.append((stamp - (start + int(sent * interval))) // 1000)
                 sent += 1
             # The event loop's timers have millisecond resolution: shorter sleeps would spin.
             await sleep(max(0.001, (start + sent * interval - time.monotonic_ns()) / 1e9))
