@@ -44,6 +44,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
                         help="signal frames per second, comma-separated")
     parser.add_argument("--seconds", type=float, default=5.0, help="recorded seconds per rate")
     parser.add_argument("--workers", type=int, default=2, help="load generator processes")
+    parser.add_argument("--handshake", choices=("browser", "plain"), default="browser",
+                        help="browser: offer permessage-deflate as Chromium does (default); "
+                             "plain: no extension")
+    parser.add_argument("--server-dir", type=Path, default=None,
+                        help="run `python -m signaling` from this tree instead (capacity only;"
+                             " to compare a patch)")
     parser.add_argument("--no-search", action="store_true",
                         help="skip the search for the highest rate with p99 under 10 ms")
     args = parser.parse_args(argv)
@@ -79,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
                 levels=args.levels, rates=args.rates, workers=args.workers,
                 seconds=args.seconds, warmup=0.2 if args.quick else 1.0,
                 search=not args.no_search, settle=0.5 if args.quick else 2.0,
-                broker=args.broker,
+                handshake=args.handshake, broker=args.broker, server_dir=args.server_dir,
             )
             body = capacity.run(plan, workdir, log=lambda line: print(line, flush=True))
             written.append(common.write_result("capacity", body, args.out))

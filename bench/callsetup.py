@@ -45,17 +45,56 @@ CALL_TIMEOUT_MS = 30_000
 INIT_SCRIPT = """
 (() => {
   const now = () => performance.timeOrigin + performance.now();
-  const bench = window.__bench = {firstFrame: null, joinClick: null, pcs: []};
+  const bench = window.__bench = {firstFrame: null, joinClick: null, pcs: [], marks: {}};
+  // The first time each step of the call happens, for the timeline (observation only).
+  const mark = (name) => { if (!(name in bench.marks)) bench.marks[name] = now(); };
+  const kind = (text) => {
+    try {
+      const frame = JSON.parse(text);
+      if (frame.type !== 'signal') return frame.type;
+      const data = frame.data || {};
+      return 'signal:' + (data.description ? data.description.type : 'candidate');
+    } catch { return 'unparsed'; }
+  };
+  const NativeSocket = window.WebSocket;
+  window.WebSocket = class extends NativeSocket {
+    constructor(...args) {
+      super(...args);
+      mark('ws:connect');
+      this.addEventListener('open', () => mark('ws:open'));
+      this.addEventListener('message', ({data}) => mark('in:' + kind(data)));
+    }
+    send(text) { mark('out:' + kind(text)); return super.send(text); }
+  };
+  const media = navigator.mediaDevices;
+  if (media) {
+    const getUserMedia = media.getUserMedia.bind(media);
+    media.getUserMedia = async (...args) => {
+      mark('getUserMedia:start');
+      try { return await getUserMedia(...args); } finally { mark('getUserMedia:done'); }
+    };
+  }
   const Native = window.RTCPeerConnection;
   if (Native) {
     const force = (config) => RELAY ? {...(config || {}), iceTransportPolicy: 'relay'} : config;
     class BenchPeerConnection extends Native {
-      constructor(config, ...rest) { super(force(config), ...rest); bench.pcs.push(this); }
+      constructor(config, ...rest) {
+        super(force(config), ...rest);
+        bench.pcs.push(this);
+        mark('pc:new');
+        this.addEventListener('icecandidate', ({candidate}) => {
+          if (candidate) mark('ice:first-local-candidate');
+        });
+        this.addEventListener('connectionstatechange', () => mark('pc:' + this.connectionState));
+        this.addEventListener('track', () => mark('pc:track'));
+      }
       setConfiguration(config) { return super.setConfiguration(force(config)); }
     }
     window.RTCPeerConnection = BenchPeerConnection;
   }
-  const seen = () => { if (bench.firstFrame === null) bench.firstFrame = now(); };
+  const seen = () => {
+    if (bench.firstFrame === null) { bench.firstFrame = now(); mark('video:first-frame'); }
+  };
   const watch = () => {
     const video = document.getElementById('remote-video');
     if (!video) return;
@@ -145,6 +184,12 @@ def _one_call(browser, url: str, relay: bool) -> dict:
             except PlaywrightError as error:
                 raise CallFailed(f"{error.message.splitlines()[0]}; {_states(host, guest)}") \
                     from None
+        timeline = {
+            f"{who}:{name}": round(at - opened, 1)
+            for who, page in (("B", guest), ("A", host))
+            for name, at in page.evaluate("window.__bench.marks").items()
+            if at >= opened
+        }
         marks = guest.evaluate(
             """() => ({origin: performance.timeOrigin, click: window.__bench.joinClick,
                        frame: window.__bench.firstFrame,
@@ -164,6 +209,7 @@ def _one_call(browser, url: str, relay: bool) -> dict:
             "guest_first_frame_ms": round(marks["frame"] - opened, 1),
             "host_first_frame_ms": round(host_frame - opened, 1),
             "path": path,
+            "timeline_ms": dict(sorted(timeline.items(), key=lambda item: item[1])),
         }
     finally:
         for context in contexts:
@@ -204,10 +250,24 @@ def run_calls(url: str, calls: int, relay: bool, log=print, warmup: bool = True)
             [c["click_to_both_video_ms"] for c in results if c["click_to_both_video_ms"]]
         ),
         "guest_page_loaded_ms": common.summary([c["guest_page_loaded_ms"] for c in results]),
+        "timeline_median_ms": _timeline(results),
         "paths": sorted({f"{(c['path'] or {}).get('local')}/{(c['path'] or {}).get('remote')}"
                          for c in results}),
         "each": results,
     }
+
+
+def _timeline(results: list[dict]) -> dict[str, float]:
+    """Median time of each step (ms after B opened the page), for steps seen in every call."""
+    steps: dict[str, list[float]] = {}
+    for call in results:
+        for name, at in call["timeline_ms"].items():
+            steps.setdefault(name, []).append(at)
+    medians = {
+        name: common.summary(times)["median"]
+        for name, times in steps.items() if len(times) == len(results)
+    }
+    return dict(sorted(medians.items(), key=lambda item: item[1]))
 
 
 @contextlib.contextmanager

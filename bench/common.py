@@ -176,8 +176,11 @@ def signaling_server(
     tls: tuple[Path, Path] | None = None,
     env: Mapping[str, str] | None = None,
     broker: str | None = None,
+    server_dir: Path | None = None,
 ) -> Iterator[Server]:
-    """`python -m signaling` on a free loopback port, as it runs in production."""
+    """`python -m signaling` on a free loopback port, as it runs in production.
+
+    `server_dir` runs the package from another tree (a patched copy, to compare)."""
     port = free_port()
     server_env = {k: v for k, v in os.environ.items() if not k.startswith("VISAVIS_")}
     server_env.update({"VISAVIS_HOST": "127.0.0.1", "VISAVIS_PORT": str(port)})
@@ -192,7 +195,7 @@ def signaling_server(
     log_path = workdir / f"server-{port}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "signaling"], cwd=REPO_ROOT, env=server_env,
+            [sys.executable, "-m", "signaling"], cwd=server_dir or REPO_ROOT, env=server_env,
             stdout=log, stderr=subprocess.STDOUT,
         )
     try:

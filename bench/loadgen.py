@@ -11,10 +11,15 @@ line on stdin; each answer is one JSON line on stdout:
     {"cmd": "quit"}                        close every socket and exit
 
 The client is deliberately lean so the generator does not eat the cores it shares with the
-server: a raw asyncio protocol on uvloop, no compression, frames built from pre-encoded
-bytes, and an all-zero masking key (legal for the server, which unmasks every frame as
-usual; it only spares this process the XOR). Received `signal` frames are not parsed: the
-send time sits at a fixed offset at the start of `data`.
+server: a raw asyncio protocol on uvloop, frames built from pre-encoded bytes, and an
+all-zero masking key (legal for the server, which unmasks every frame as usual; it only
+spares this process the XOR). Received `signal` frames are not parsed: the send time sits at
+a fixed offset at the start of `data`.
+
+Handshake `browser` (the default) asks for compression exactly as Chromium does
+(`permessage-deflate; client_max_window_bits`) and, when the server agrees, compresses what
+it sends and inflates what it receives, as a browser would: the server then pays for the
+compression state and work real clients cause. Handshake `plain` asks for no extension.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import resource
 import struct
 import sys
 import time
+import zlib
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -36,6 +42,10 @@ RELAYED_PREFIX = b'{"type":"signal","data":{"t":'
 SENT_PREFIX = b'{"type":"signal","data":{"t":'
 OP_TEXT, OP_CLOSE, OP_PING, OP_PONG = 0x1, 0x8, 0x9, 0xA
 CONNECT_CONCURRENCY = 200
+
+
+BROWSER_EXTENSIONS = "permessage-deflate; client_max_window_bits"
+SYNC_TAIL = b"\x00\x00\xff\xff"
 
 
 def _tail(data: dict) -> bytes:
@@ -57,34 +67,39 @@ def _negotiation() -> list[tuple[bool, bytes]]:
 NEGOTIATION = _negotiation()
 
 
-def frame(payload: bytes, opcode: int = OP_TEXT) -> bytes:
+def frame(payload: bytes, opcode: int = OP_TEXT, compressed: bool = False) -> bytes:
     """A masked client frame with the all-zero key (the payload goes out unchanged)."""
     length = len(payload)
+    first = 0x80 | opcode | (0x40 if compressed else 0)
     if length < 126:
-        header = struct.pack("!BB", 0x80 | opcode, 0x80 | length)
+        header = struct.pack("!BB", first, 0x80 | length)
     elif length < 65536:
-        header = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, length)
+        header = struct.pack("!BBH", first, 0x80 | 126, length)
     else:
-        header = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, length)
+        header = struct.pack("!BBQ", first, 0x80 | 127, length)
     return header + b"\0\0\0\0" + payload
 
 
 class Member(asyncio.Protocol):
     """One WebSocket; control replies go to `replies`, relayed frames to the recorder."""
 
-    __slots__ = ("transport", "buffer", "handshake", "replies", "recorder", "closed", "_request")
+    __slots__ = ("transport", "buffer", "handshake", "replies", "recorder", "closed", "_request",
+                 "deflate", "inflate")
 
-    def __init__(self, key: str, host: str, path: str, recorder: Recorder) -> None:
+    def __init__(self, key: str, host: str, path: str, recorder: Recorder,
+                 extensions: str = "") -> None:
         self.transport: asyncio.Transport | None = None
         self.buffer = bytearray()
         self.handshake: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.replies: asyncio.Queue[dict] = asyncio.Queue()
         self.recorder = recorder
         self.closed = False
+        self.deflate = self.inflate = None
+        offer = f"Sec-WebSocket-Extensions: {extensions}\r\n" if extensions else ""
         self._request = (
             f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n"
             f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-            "Sec-WebSocket-Version: 13\r\n\r\n"
+            f"Sec-WebSocket-Version: 13\r\n{offer}\r\n"
         ).encode()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -98,7 +113,29 @@ class Member(asyncio.Protocol):
         self.replies.put_nowait({"type": "closed"})
 
     def send(self, payload: bytes) -> None:
-        self.transport.write(frame(payload))
+        if self.deflate is None:
+            self.transport.write(frame(payload))
+        else:
+            data = self.deflate.compress(payload) + self.deflate.flush(zlib.Z_SYNC_FLUSH)
+            self.transport.write(frame(data[:-4], compressed=True))
+
+    def _agreed(self, response: bytes) -> None:
+        """Set up permessage-deflate if the server's 101 response accepted it."""
+        for line in response.decode("latin-1").split("\r\n"):
+            name, _, value = line.partition(":")
+            if name.strip().lower() != "sec-websocket-extensions":
+                continue
+            params = dict(
+                (part.split("=") + [""])[:2] for part in
+                (p.strip() for p in value.split(";")) if part
+            )
+            if "permessage-deflate" not in params:
+                continue
+            client_bits = int(params.get("client_max_window_bits") or 15)
+            server_bits = int(params.get("server_max_window_bits") or 15)
+            # Chromium's settings: its own window as agreed, zlib's default memory level.
+            self.deflate = zlib.compressobj(wbits=-client_bits)
+            self.inflate = zlib.decompressobj(wbits=-server_bits)
 
     def data_received(self, data: bytes) -> None:
         buffer = self.buffer
@@ -108,13 +145,16 @@ class Member(asyncio.Protocol):
             if end < 0:
                 return
             status = bytes(buffer[:12])
+            response = bytes(buffer[:end])
             del buffer[: end + 4]
             if status != b"HTTP/1.1 101":
                 self.handshake.set_exception(ConnectionError(f"refused: {status!r}"))
                 self.transport.close()
                 return
+            self._agreed(response)
             self.handshake.set_result(None)
         while len(buffer) >= 2:
+            compressed = buffer[0] & 0x40
             opcode = buffer[0] & 0x0F
             length = buffer[1] & 0x7F
             start = 2
@@ -133,6 +173,8 @@ class Member(asyncio.Protocol):
                 return
             payload = bytes(buffer[start:end])
             del buffer[:end]
+            if compressed:
+                payload = self.inflate.decompress(payload + SYNC_TAIL)
             if opcode == OP_TEXT:
                 if payload.startswith(RELAYED_PREFIX):
                     self.recorder.received(payload)
@@ -166,7 +208,8 @@ class Recorder:
 
 
 class Generator:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, handshake: str = "browser") -> None:
+        self.extensions = {"browser": BROWSER_EXTENSIONS, "plain": ""}[handshake]
         parts = urlsplit(url)
         if parts.scheme != "ws":
             raise SystemExit("the load generator speaks plain ws:// (TLS ends at nginx)")
@@ -180,7 +223,8 @@ class Generator:
         loop = asyncio.get_running_loop()
         key = base64.b64encode(os.urandom(16)).decode()
         _, member = await loop.create_connection(
-            lambda: Member(key, f"{self.host}:{self.port}", self.path, self.recorder),
+            lambda: Member(key, f"{self.host}:{self.port}", self.path, self.recorder,
+                           self.extensions),
             self.host, self.port,
         )
         await member.handshake
@@ -218,6 +262,7 @@ class Generator:
             "sockets": 2 * len(self.rooms),
             "seconds": round(time.monotonic() - started, 3),
             "errors": len(self.errors),
+            "compressed": sum(1 for pair in self.rooms for m in pair if m.deflate is not None),
             "first_errors": self.errors[:3],
         }
 
@@ -293,8 +338,8 @@ def raise_open_files_limit() -> int:
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
-async def serve(url: str) -> None:
-    generator = Generator(url)
+async def serve(url: str, handshake: str) -> None:
+    generator = Generator(url, handshake)
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=1 << 20)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
@@ -327,7 +372,7 @@ def main() -> None:
         runner = uvloop.run
     except ImportError:
         runner = asyncio.run
-    runner(serve(sys.argv[1]))
+    runner(serve(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "browser"))
 
 
 if __name__ == "__main__":

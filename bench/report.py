@@ -73,6 +73,9 @@ def rows(results: dict[str, dict]) -> list[tuple[str, str, str, str]]:
                       f" msgs; generator {step['generator_cpu_percent']} % of a core")
             if step["lost_or_late"]:
                 figure += f"; {step['lost_or_late']} not delivered within 2 s"
+            if step.get("disturbed"):
+                figure += (f" (disturbed: other processes used "
+                           f"{step['other_processes_cpu_percent']} % CPU)")
             limit = limits.get(step["rate"])
             p99 = latency["p99"] if not step["lost_or_late"] else float("inf")
             table.append((
