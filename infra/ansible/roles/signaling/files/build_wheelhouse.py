@@ -1,0 +1,146 @@
+"""Build (or reuse) the wheels the signaling service needs on a host, on the controller.
+
+Dependencies are downloaded as binary wheels for the host's Python and machine, pinned by
+constraints.txt; the visavis wheel is built from the checkout. Both are cached in
+directories named after a hash of their inputs, built in a temporary directory and renamed
+when complete, so an interrupted run never leaves a half-filled cache. Prints JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import tomllib
+
+# glibc versions of the manylinux tags to accept; every supported host has at least 2.35.
+MANYLINUX_GLIBC_MINORS = range(17, 36)
+
+
+def requirements(project: Path, extras: list[str]) -> list[str]:
+    meta = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+    found = list(meta["dependencies"])
+    for extra in extras:
+        found += meta.get("optional-dependencies", {}).get(extra, [])
+    return found
+
+
+def digest(*parts: bytes) -> str:
+    hasher = hashlib.sha256()
+    for part in parts:
+        hasher.update(len(part).to_bytes(8, "big") + part)
+    return hasher.hexdigest()[:16]
+
+
+def fill(target: Path, build) -> bool:
+    """Run build(tmpdir) unless target exists; returns True when it built."""
+    if target.is_dir():
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
+    try:
+        build(scratch)
+        scratch.rename(target)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return True
+
+
+def pip(*args: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "--disable-pip-version-check", *args],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        sys.exit(f"pip {args[0]} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--project", type=Path, required=True)
+    parser.add_argument("--cache", type=Path, required=True)
+    parser.add_argument("--python-version", required=True, help="the host's, e.g. 3.11")
+    parser.add_argument("--machine", required=True, help="the host's, e.g. x86_64")
+    parser.add_argument("--extras", default="")
+    options = parser.parse_args()
+    project = options.project.resolve()
+    extras = [extra for extra in options.extras.split(",") if extra]
+    constraints = project / "constraints.txt"
+    needs = requirements(project, extras)
+    tag = f"cp{options.python_version.replace('.', '')}"
+
+    deps_key = digest(
+        constraints.read_bytes(), "\n".join(needs).encode(), tag.encode(), options.machine.encode()
+    )
+    deps = options.cache / f"deps-{tag}-{options.machine}-{deps_key}"
+
+    def download(into: Path) -> None:
+        platforms = [f"manylinux2014_{options.machine}"] + [
+            f"manylinux_2_{minor}_{options.machine}" for minor in MANYLINUX_GLIBC_MINORS
+        ]
+        pip(
+            "download",
+            "--quiet",
+            "--only-binary=:all:",
+            "--dest",
+            str(into),
+            "--python-version",
+            options.python_version,
+            "--implementation",
+            "cp",
+            "--abi",
+            tag,
+            "--abi",
+            "abi3",
+            "--abi",
+            "none",
+            *[arg for platform in platforms for arg in ("--platform", platform)],
+            "--constraint",
+            str(constraints),
+            *needs,
+        )
+
+    sources = sorted((project / "signaling").rglob("*.py"))
+    app_key = digest(
+        (project / "pyproject.toml").read_bytes(),
+        *[str(path.relative_to(project)).encode() + b"\0" + path.read_bytes() for path in sources],
+    )
+    app = options.cache / f"app-{app_key}"
+
+    def build_app(into: Path) -> None:
+        # Build from a copy, so the checkout gets no build/ or egg-info litter.
+        with tempfile.TemporaryDirectory() as source:
+            for name in ("pyproject.toml", "README.md"):
+                shutil.copy2(project / name, source)
+            shutil.copytree(
+                project / "signaling",
+                Path(source) / "signaling",
+                ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+            )
+            pip("wheel", "--quiet", "--no-deps", "--wheel-dir", str(into), source)
+
+    built = fill(deps, download)
+    built = fill(app, build_app) or built
+    wheels = sorted(path.name for path in app.glob("*.whl"))
+    print(
+        json.dumps(
+            {
+                "deps_dir": str(deps),
+                "deps_key": deps.name,
+                "app_dir": str(app),
+                "app_wheel": wheels[0],
+                "built": built,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

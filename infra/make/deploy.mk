@@ -1,0 +1,35 @@
+# Operator verbs: provision a host with Ansible and check it with testinfra.
+#   make deploy HOST=server DOMAIN=call.example.org [EMAIL=you@example.org] \
+#               [TLS=selfsigned|letsencrypt] [INVENTORY=hosts.yml]
+#   make verify HOST=server [INVENTORY=hosts.yml]
+# Settings given on the command line win over the inventory's; the others keep their
+# defaults (infra/ansible/inventory/example/group_vars/visavis.yml lists every one).
+
+ANSIBLE_DIR := infra/ansible
+VERIFY_DIR := infra/verify
+SSH_USER ?= root
+
+# The deployment tests boot a Debian 12 image (debootstrap, systemd-nspawn), run a local
+# ACME server (pebble) and check rendered nginx configurations (nginx -t).
+TEST_APT_PACKAGES += debootstrap systemd-container pebble nginx-light
+TEST_COMMANDS += debootstrap systemd-nspawn pebble pebble-challtestsrv nginx
+
+# An inventory file when given, else a one-host inventory made of HOST.
+deploy_inventory = $(if $(INVENTORY),$(abspath $(INVENTORY)),$(HOST),)
+deploy_vars = $(if $(DOMAIN),--extra-vars 'visavis_domain=$(DOMAIN)') \
+  $(if $(TLS),--extra-vars 'visavis_tls_mode=$(TLS)') \
+  $(if $(EMAIL),--extra-vars 'visavis_letsencrypt_email=$(EMAIL)')
+
+.PHONY: deploy verify
+
+deploy: $(VENV)/.test
+	@test -n "$(HOST)" || { echo "usage: make deploy HOST=server DOMAIN=call.example.org [EMAIL=you@example.org] [TLS=selfsigned|letsencrypt] [INVENTORY=hosts.yml]"; exit 2; }
+	cd $(ANSIBLE_DIR) && ANSIBLE_CONFIG=ansible.cfg $(abspath $(VENV))/bin/ansible-playbook \
+	  --inventory '$(deploy_inventory)' --limit '$(HOST)' \
+	  $(deploy_vars) site.yml
+
+verify: $(VENV)/.test
+	@test -n "$(HOST)" || { echo "usage: make verify HOST=server [INVENTORY=hosts.yml]"; exit 2; }
+	$(PY) -m pytest -p no:cacheprovider --rootdir $(VERIFY_DIR) -c /dev/null $(VERIFY_DIR) \
+	  $(if $(INVENTORY),--hosts 'ansible://$(HOST)' --ansible-inventory '$(abspath $(INVENTORY))',--hosts 'ssh://$(SSH_USER)@$(HOST)') \
+	  -v

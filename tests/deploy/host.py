@@ -1,0 +1,187 @@
+"""A throw-away Debian 12 host: a copy of the cached image booted with systemd-nspawn.
+
+The host gets its own veth pair with a /30 from 198.18.0.0/15 (the test address rule) and
+no route beyond that link; sshd takes a key made for the run. Everything is torn down on
+exit, whatever happened inside.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .image import ensure_image
+
+# 198.18.<N>.0/30 for N in this range; one per running test host.
+SUBNETS = range(160, 250)
+
+
+@dataclass(frozen=True)
+class TestHost:
+    name: str
+    address: str  # the container's, on host0
+    gateway: str  # the controller's, on the ve- interface
+    interface: str
+    workdir: Path
+    ssh_key: Path
+
+    def ssh_command(self, *command: str) -> list[str]:
+        return [
+            "ssh",
+            "-i",
+            str(self.ssh_key),
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "LogLevel=ERROR",
+            "-o",
+            "ConnectTimeout=5",
+            f"root@{self.address}",
+            *command,
+        ]
+
+    def run(self, command: str, check: bool = True, timeout: float = 120) -> str:
+        """Run a shell command on the host over SSH; returns its stdout."""
+        done = subprocess.run(
+            self.ssh_command(command), capture_output=True, text=True, timeout=timeout
+        )
+        if check and done.returncode:
+            raise AssertionError(
+                f"{command!r} exited {done.returncode} on the test host:\n"
+                f"{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+            )
+        return done.stdout
+
+
+def free_subnet() -> int:
+    used = subprocess.run(["ip", "-4", "-o", "addr"], capture_output=True, text=True).stdout
+    for number in SUBNETS:
+        if f" 198.18.{number}." not in used:
+            return number
+    raise RuntimeError("no free 198.18.x.0/30 left for a test host")
+
+
+def write_host_files(root: Path, address: str, name: str, public_key: str) -> None:
+    network = root / "etc/systemd/network"
+    network.mkdir(parents=True, exist_ok=True)
+    # 10- sorts before the image's 80-container-host0.network, which would ask for DHCP.
+    (network / "10-host0.network").write_text(
+        f"[Match]\nName=host0\n\n[Network]\nAddress={address}/30\nLinkLocalAddressing=ipv6\n"
+        "DHCP=no\nIPv6AcceptRA=no\n"
+    )
+    (root / "etc/hostname").write_text(name + "\n")
+    (root / "etc/hosts").write_text(f"127.0.0.1 localhost\n127.0.1.1 {name}\n")
+    # No DNS: the host reaches nothing but the controller, by address.
+    resolv = root / "etc/resolv.conf"
+    if resolv.is_symlink() or resolv.exists():
+        resolv.unlink()
+    resolv.write_text("")
+    ssh = root / "root/.ssh"
+    ssh.mkdir(mode=0o700, parents=True, exist_ok=True)
+    (ssh / "authorized_keys").write_text(public_key)
+    (ssh / "authorized_keys").chmod(0o600)
+    subprocess.run(["ssh-keygen", "-A", "-f", str(root)], check=True, capture_output=True)
+
+
+def wait_for(what: str, ready, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if ready():
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"test host: {what} did not happen within {timeout:.0f} s")
+
+
+def link_exists(interface: str) -> bool:
+    return subprocess.run(["ip", "link", "show", interface], capture_output=True).returncode == 0
+
+
+def port_open(address: str, port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((address, port), timeout=1):
+        return True
+    return False
+
+
+@contextlib.contextmanager
+def booted_host() -> Iterator[TestHost]:
+    image = ensure_image()
+    number = free_subnet()
+    name = f"vvdeploy{os.getpid() % 10000}"
+    interface = f"ve-{name}"[:15]
+    workdir = Path(tempfile.mkdtemp(prefix="visavis-deploy-"))
+    machine = None
+    try:
+        root = workdir / "rootfs"
+        subprocess.run(["cp", "-a", "--reflink=auto", str(image), str(root)], check=True)
+        key = workdir / "ssh_key"
+        subprocess.run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "visavis-test", "-f", str(key)],
+            check=True,
+        )
+        host = TestHost(
+            name=name,
+            address=f"198.18.{number}.2",
+            gateway=f"198.18.{number}.1",
+            interface=interface,
+            workdir=workdir,
+            ssh_key=key,
+        )
+        write_host_files(root, host.address, name, (workdir / "ssh_key.pub").read_text())
+        log = open(workdir / "nspawn.log", "wb")  # noqa: SIM115 - closed with the machine
+        machine = subprocess.Popen(
+            [
+                "systemd-nspawn",
+                "--quiet",
+                "-D",
+                str(root),
+                f"--machine={name}",
+                "--boot",
+                "--register=no",
+                "--keep-unit",
+                "--network-veth",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_for("the veth link", lambda: link_exists(interface) or machine.poll() is not None, 30)
+        if machine.poll() is not None:
+            raise RuntimeError(f"systemd-nspawn stopped:\n{(workdir / 'nspawn.log').read_text()}")
+        subprocess.run(["ip", "addr", "add", f"{host.gateway}/30", "dev", interface], check=True)
+        subprocess.run(["ip", "link", "set", interface, "up"], check=True)
+        wait_for("sshd answering", lambda: port_open(host.address, 22), 90)
+        wait_for(
+            "an SSH login",
+            lambda: subprocess.run(host.ssh_command("true"), capture_output=True).returncode == 0,
+            30,
+        )
+        yield host
+    finally:
+        if machine is not None:
+            stop(machine)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def stop(machine: subprocess.Popen) -> None:
+    """Ask systemd in the container to power off; kill it if it takes too long."""
+    if machine.poll() is None:
+        machine.send_signal(signal.SIGTERM)
+        try:
+            machine.wait(40)
+        except subprocess.TimeoutExpired:
+            os.killpg(machine.pid, signal.SIGKILL)
+            machine.wait(10)
