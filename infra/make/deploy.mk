@@ -30,6 +30,6 @@ deploy: $(VENV)/.test
 
 verify: $(VENV)/.test
 	@test -n "$(HOST)" || { echo "usage: make verify HOST=server [INVENTORY=hosts.yml]"; exit 2; }
-	$(PY) -m pytest -p no:cacheprovider --rootdir $(VERIFY_DIR) -c /dev/null $(VERIFY_DIR) \
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m pytest -p no:cacheprovider --rootdir $(VERIFY_DIR) -c /dev/null $(VERIFY_DIR) \
 	  $(if $(INVENTORY),--hosts 'ansible://$(HOST)' --ansible-inventory '$(abspath $(INVENTORY))',--hosts 'ssh://$(SSH_USER)@$(HOST)') \
 	  -v

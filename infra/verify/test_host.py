@@ -1,0 +1,201 @@
+"""A deployed visavis host: services, files, firewall, nginx, signaling and TURN."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import json
+import re
+
+import pytest
+import stun
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
+SERVICES = ["nginx", "coturn", "visavis-signaling", "nftables"]
+
+
+def test_packages_are_installed(host, site):
+    names = ["nginx", "coturn", "python3-venv", "nftables", "openssl"]
+    names += ["certbot"] if site.letsencrypt else []
+    for name in names:
+        assert host.package(name).is_installed, name
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_service_is_enabled_and_running(host, name):
+    service = host.service(name)
+    assert service.is_enabled
+    assert service.is_running
+
+
+def test_certbot_timer_renews_letsencrypt_certificates(host, site):
+    if not site.letsencrypt:
+        pytest.skip("self-signed certificate: nothing to renew")
+    assert host.service("certbot.timer").is_enabled
+    assert host.service("certbot.timer").is_running
+
+
+def test_sockets_listen_where_they_should(host, site):
+    assert host.socket("tcp://127.0.0.1:8000").is_listening
+    assert not host.socket("tcp://0.0.0.0:8000").is_listening
+    for spec in ["tcp://0.0.0.0:80", "tcp://0.0.0.0:443"]:
+        assert host.socket(spec).is_listening, spec
+    # coturn listens on each of the host's addresses rather than on the wildcard.
+    for protocol, port in [("tcp", 3478), ("udp", 3478), ("tcp", 5349)]:
+        assert host.socket(f"{protocol}://{site.address}:{port}").is_listening, (protocol, port)
+
+
+def test_signaling_runs_with_least_privilege(host):
+    shown = host.check_output(
+        "systemctl show visavis-signaling -p User -p NoNewPrivileges -p ProtectSystem "
+        "-p PrivateTmp -p RestrictAddressFamilies -p MemoryMax -p Restart"
+    )
+    settings = dict(line.split("=", 1) for line in shown.splitlines())
+    assert settings["User"] == "visavis"
+    assert settings["NoNewPrivileges"] == "yes"
+    assert settings["ProtectSystem"] == "strict"
+    assert settings["PrivateTmp"] == "yes"
+    assert settings["Restart"] == "on-failure"
+    assert settings["MemoryMax"] != "infinity"
+    assert set(settings["RestrictAddressFamilies"].split()) <= {"AF_INET", "AF_INET6", "AF_UNIX"}
+
+
+def test_firewall_drops_everything_but_the_service_ports(host):
+    rules = host.check_output("nft list table inet visavis")
+    assert "policy drop" in rules
+    tcp = re.search(r"tcp dport \{ ([^}]*) \} accept", rules).group(1)
+    udp = re.search(r"udp dport \{ ([^}]*) \} accept", rules).group(1)
+    assert {port.strip() for port in tcp.split(",")} == {"22", "80", "443", "3478", "5349"}
+    assert {port.strip() for port in udp.split(",")} == {"3478", "5349", "49152-65535"}
+
+
+@pytest.mark.parametrize(
+    ("path", "mode", "user", "group"),
+    [
+        ("/etc/visavis/turn-secret", 0o600, "root", "root"),
+        ("/etc/visavis/signaling.env", 0o640, "root", "visavis"),
+        ("/etc/turnserver.conf", 0o640, "root", "turnserver"),
+        ("/etc/coturn/tls/key.pem", 0o640, "root", "turnserver"),
+    ],
+)
+def test_secrets_and_keys_are_private(host, path, mode, user, group):
+    secret = host.file(path)
+    assert secret.exists
+    assert secret.mode == mode
+    assert (secret.user, secret.group) == (user, group)
+
+
+def test_nginx_private_key_is_root_only(host, site):
+    config = host.file("/etc/nginx/sites-available/visavis.conf").content_string
+    key = host.file(re.search(r"ssl_certificate_key\s+([^;]+);", config).group(1))
+    assert key.exists
+    # certbot keeps keys in a root-only archive; the self-signed key is 0600 itself.
+    assert key.user == "root"
+    assert key.mode & 0o077 == 0 or key.is_symlink
+
+
+def test_certificate_names_the_domain_and_is_valid(site):
+    for port in (443, 5349):
+        certificate = x509.load_der_x509_certificate(site.certificate(port))
+        names = certificate.extensions.get_extension_for_class(
+            x509.SubjectAlternativeName
+        ).value.get_values_for_type(x509.DNSName)
+        assert site.domain in names, port
+        remaining = certificate.not_valid_after_utc - datetime.datetime.now(datetime.UTC)
+        assert remaining > datetime.timedelta(days=7), port
+        if not site.letsencrypt:
+            common_name = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+            assert common_name[0].value == site.domain
+    assert site.certificate(443) == site.certificate(5349), "coturn serves another certificate"
+
+
+def test_nginx_sends_the_security_headers(site):
+    status, headers, body = site.request("/")
+    assert status == 200
+    assert b"<html" in body.lower()
+    assert headers["server"] == "nginx"
+    assert headers["strict-transport-security"].startswith("max-age=")
+    policy = headers["content-security-policy"]
+    assert "default-src 'self'" in policy
+    assert f"connect-src 'self' wss://{site.domain}" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert headers["permissions-policy"] == (
+        "camera=(self), microphone=(self), display-capture=(self)"
+    )
+    assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_meeting_links_open_the_client(site):
+    status, headers, body = site.request("/abcd-efgh-jkmn")
+    assert status == 200
+    assert b"<html" in body.lower()
+    assert "content-security-policy" in headers
+    assert site.request("/not-a-meeting/at/all")[0] == 404
+
+
+def test_http_redirects_to_https_except_the_acme_challenge(site):
+    status, headers, _ = site.request("/abcd-efgh-jkmn?x=1", port=80)
+    assert status == 301
+    assert headers["location"] == f"https://{site.domain}/abcd-efgh-jkmn?x=1"
+    assert site.request("/.well-known/acme-challenge/missing", port=80)[0] == 404
+
+
+def test_healthz_is_proxied_to_signaling(site):
+    status, _, body = site.request("/healthz")
+    assert (status, body) == (200, b"ok")
+
+
+def joined_through_nginx(site) -> dict:
+    import websockets
+
+    async def create() -> dict:
+        async with websockets.connect(
+            f"wss://{site.domain}/ws",
+            host=site.address,
+            port=443,
+            ssl=site.tls_context(),
+            origin=f"https://{site.domain}",
+            open_timeout=10,
+        ) as socket:
+            await socket.send(json.dumps({"type": "create"}))
+            return json.loads(await asyncio.wait_for(socket.recv(), 10))
+
+    return asyncio.run(create())
+
+
+def test_websocket_upgrade_through_nginx_reaches_signaling(site):
+    joined = joined_through_nginx(site)
+    assert joined["type"] == "joined"
+    urls = [url for server in joined["ice_servers"] for url in server["urls"]]
+    assert any(url.startswith("turn:") for url in urls)
+    assert any(url.startswith("turns:") for url in urls)
+
+
+def turn_credentials(site) -> tuple[str, str]:
+    """Fresh credentials, the way a browser gets them: from signaling."""
+    for server in joined_through_nginx(site)["ice_servers"]:
+        if "credential" in server:
+            return server["username"], server["credential"]
+    raise AssertionError("signaling handed out no TURN credentials")
+
+
+def test_turn_allocation_with_fresh_credentials_succeeds(site):
+    username, password = turn_credentials(site)
+    reply = stun.allocate(site.address, 3478, username, password)
+    assert reply.kind == stun.ALLOCATE_SUCCESS, f"error {reply.error_code}"
+    assert reply.relayed_address
+
+
+def test_turn_allocation_with_a_wrong_password_is_refused(site):
+    username, password = turn_credentials(site)
+    reply = stun.allocate(site.address, 3478, username, "x" + password)
+    assert reply.kind == stun.ALLOCATE_ERROR
+    assert reply.error_code == 401
+
+
+def test_coturn_accepted_its_whole_configuration(host):
+    invocation = host.check_output("systemctl show -p InvocationID --value coturn")
+    log = host.check_output(f"journalctl -u coturn _SYSTEMD_INVOCATION_ID={invocation} --no-pager")
+    assert "Bad configuration format" not in log
+    assert "CONFIG ERROR" not in log

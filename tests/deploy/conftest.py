@@ -1,0 +1,77 @@
+"""Fixtures for the deployment tests: a booted Debian 12 host and `make` runs against it."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from .host import TestHost, booted_host
+
+REPO = Path(__file__).resolve().parents[2]
+DOMAIN = "visavis.test"
+
+
+@dataclass
+class Deployment:
+    host: TestHost
+    inventory: Path
+    domain: str = DOMAIN
+
+    def make(self, verb: str, *settings: str, timeout: float = 900) -> str:
+        """Run `make <verb> HOST=... INVENTORY=...`; fails with the tail of its output."""
+        command = [
+            "make",
+            "--no-print-directory",
+            "-C",
+            str(REPO),
+            verb,
+            f"HOST={self.host.address}",
+            f"INVENTORY={self.inventory}",
+            *settings,
+        ]
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+        )
+        log = self.host.workdir / f"make-{verb}.log"
+        with log.open("a") as file:
+            file.write(done.stdout + done.stderr)
+        if done.returncode:
+            output = f"{done.stdout[-6000:]}\n{done.stderr[-2000:]}"
+            raise AssertionError(f"make {verb} exited {done.returncode}:\n{output}")
+        return done.stdout
+
+    def deploy(self, tls: str = "selfsigned", *settings: str) -> str:
+        return self.make("deploy", f"DOMAIN={self.domain}", f"TLS={tls}", *settings)
+
+
+def write_inventory(host: TestHost, extra: str = "") -> Path:
+    """The test host's inventory: how to reach it, and the test-only settings."""
+    inventory = host.workdir / "hosts.yml"
+    inventory.write_text(
+        f"""visavis:
+  hosts:
+    {host.address}:
+      ansible_user: root
+      ansible_ssh_private_key_file: {host.ssh_key}
+      ansible_ssh_common_args: >-
+        -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR
+      # The host has no route to a mirror: its image carries the packages already.
+      common_apt_update_cache: false
+      # Browsers on the controller's end of the veth reach coturn by address, and coturn
+      # relays between relay addresses on the test network: 198.18.0.0/15 is denied by
+      # default, so this test network is the allowed exception.
+      signaling_turn_host: {host.address}
+      coturn_allowed_peer_ips: ["{host.gateway}", "{host.address}"]
+{extra}"""
+    )
+    return inventory
+
+
+@pytest.fixture(scope="session")
+def deployment() -> Iterator[Deployment]:
+    with booted_host() as host:
+        yield Deployment(host=host, inventory=write_inventory(host))
