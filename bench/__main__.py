@@ -11,6 +11,7 @@ Results go to bench/results/<name>.json (call-setup, capacity, client-weight).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -48,8 +49,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
                         help="browser: offer permessage-deflate as Chromium does (default); "
                              "plain: no extension")
     parser.add_argument("--server-dir", type=Path, default=None,
-                        help="run `python -m signaling` from this tree instead (capacity only;"
-                             " to compare a patch)")
+                        help="run `python -m signaling` (and its frontend/) from this tree "
+                             "instead, to compare a patch")
     parser.add_argument("--no-search", action="store_true",
                         help="skip the search for the highest rate with p99 under 10 ms")
     args = parser.parse_args(argv)
@@ -71,16 +72,19 @@ def main(argv: list[str] | None = None) -> int:
         workdir = Path(scratch)
         if "client-weight" in parts:
             print("client weight", flush=True)
-            body = weight.run(workdir, broker=args.broker)
-            written.append(common.write_result("client-weight", body, args.out))
+            load = os.getloadavg()
+            body = weight.run(workdir, broker=args.broker, server_dir=args.server_dir)
+            written.append(common.write_result("client-weight", body, args.out, load))
         if "call-setup" in parts:
             print("call set-up", flush=True)
+            load = os.getloadavg()
             body = callsetup.run(args.calls, args.relay_calls, workdir, broker=args.broker,
                                  log=lambda line: print(line, flush=True),
-                                 warmup=not args.quick)
-            written.append(common.write_result("call-setup", body, args.out))
+                                 warmup=not args.quick, server_dir=args.server_dir)
+            written.append(common.write_result("call-setup", body, args.out, load))
         if "capacity" in parts:
             print("signaling capacity", flush=True)
+            load = os.getloadavg()
             plan = capacity.CapacityPlan(
                 levels=args.levels, rates=args.rates, workers=args.workers,
                 seconds=args.seconds, warmup=0.2 if args.quick else 1.0,
@@ -88,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
                 handshake=args.handshake, broker=args.broker, server_dir=args.server_dir,
             )
             body = capacity.run(plan, workdir, log=lambda line: print(line, flush=True))
-            written.append(common.write_result("capacity", body, args.out))
+            written.append(common.write_result("capacity", body, args.out, load))
     print()
     print(report.render(report.load(args.out)))
     print()

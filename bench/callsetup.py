@@ -38,6 +38,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 CALL_TIMEOUT_MS = 30_000
+SETTLE_SECONDS = 0.5
 
 # In every page: note when the remote video first decodes a frame and when #join is
 # clicked (both in epoch milliseconds), keep the peer connections for getStats(), and in
@@ -172,6 +173,9 @@ def _one_call(browser, url: str, relay: bool) -> dict:
             timeout=CALL_TIMEOUT_MS,
         )
         code = host.inner_text("#meeting-code").strip()
+        # A passes the code on and B's browser is open and idle when B starts: let both
+        # windows finish starting up (Chromium's own start-up work is not the call's).
+        time.sleep(SETTLE_SECONDS)
 
         opened = time.time() * 1000
         guest.goto(f"{url}/", wait_until="commit")
@@ -321,7 +325,7 @@ def _wait_for_udp(port: int, process: subprocess.Popen, timeout: float = 10) -> 
 
 
 def run(calls: int, relay_calls: int, workdir: Path, broker: str | None = None,
-        log=print, warmup: bool = True) -> dict:
+        log=print, warmup: bool = True, server_dir: Path | None = None) -> dict:
     tls = common.make_certificate(workdir)
     body: dict[str, object] = {
         "flow": "B opens / , types A's code into #join-code, clicks #join; until both "
@@ -329,16 +333,19 @@ def run(calls: int, relay_calls: int, workdir: Path, broker: str | None = None,
         "browser": _chromium_version(),
         "chromium_args": CHROMIUM_ARGS,
         "server": "python -m signaling over TLS on 127.0.0.1",
+        "from": str(server_dir or common.REPO_ROOT),
     }
     if calls:
         log(f"  {calls} calls, direct")
-        with common.signaling_server(workdir, tls=tls, broker=broker) as server:
+        with common.signaling_server(workdir, tls=tls, broker=broker,
+                                     server_dir=server_dir) as server:
             body["direct"] = run_calls(server.url, calls, relay=False, log=log, warmup=warmup)
     if relay_calls:
         log(f"  {relay_calls} calls through coturn (iceTransportPolicy relay)")
         with coturn(workdir) as (port, secret):
             env = {"VISAVIS_TURN_URLS": f"turn:127.0.0.1:{port}", "VISAVIS_TURN_SECRET": secret}
-            with common.signaling_server(workdir, tls=tls, env=env, broker=broker) as server:
+            with common.signaling_server(workdir, tls=tls, env=env, broker=broker,
+                                         server_dir=server_dir) as server:
                 body["relay"] = run_calls(server.url, relay_calls, relay=True, log=log,
                                           warmup=warmup)
     return body

@@ -82,7 +82,7 @@ def machine_cpu_seconds() -> tuple[float, float]:
     return (total - idle) / CLOCK_TICKS, total / CLOCK_TICKS
 
 
-def machine_info() -> dict[str, object]:
+def machine_info(load_at_start: tuple[float, ...] | None = None) -> dict[str, object]:
     cpu_model = ""
     for line in Path("/proc/cpuinfo").read_text().splitlines():
         if line.startswith("model name"):
@@ -98,7 +98,9 @@ def machine_info() -> dict[str, object]:
         "memory_gib": round(mem_kib / 1024 / 1024, 1),
         "kernel": platform.release(),
         "python": platform.python_version(),
-        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        # 1, 5 and 15-minute load averages: the machine may be shared with other work.
+        "load_average_at_start": [round(x, 2) for x in load_at_start or ()],
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
     }
 
 
@@ -124,14 +126,23 @@ def git_commit() -> str:
         return ""
 
 
-def write_result(name: str, body: Mapping[str, object], out_dir: Path) -> Path:
+def command_line() -> str:
+    """How this process was started, as one would type it (`python -m bench ...`)."""
+    argv = list(sys.argv)
+    if argv and argv[0].endswith(("bench/__main__.py", "bench")):
+        argv[:1] = ["-m", "bench"]
+    return " ".join(shlex.quote(part) for part in ["python", *argv])
+
+
+def write_result(name: str, body: Mapping[str, object], out_dir: Path,
+                 load_at_start: tuple[float, ...] | None = None) -> Path:
     """bench/results/<name>.json with when, where and how the figures were made."""
     document = {
         "benchmark": name,
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "command": " ".join(shlex.quote(part) for part in [Path(sys.executable).name, *sys.argv]),
+        "command": command_line(),
         "commit": git_commit(),
-        "machine": machine_info(),
+        "machine": machine_info(load_at_start),
         **body,
     }
     out_dir.mkdir(parents=True, exist_ok=True)

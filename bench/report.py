@@ -69,7 +69,8 @@ def rows(results: dict[str, dict]) -> list[tuple[str, str, str, str]]:
         for step in capacity["rates"]:
             latency = step["latency_ms"]
             figure = (f"p50 {latency['p50']} ms, p99 {latency['p99']} ms, max {latency['max']} ms;"
-                      f" server CPU {step['server_cpu_ms_per_1000_messages']} ms per 1,000"
+                      if step["delivered"] else "nothing delivered within 2 s;")
+            figure += (f" server CPU {step['server_cpu_ms_per_1000_messages']} ms per 1,000"
                       f" msgs; generator {step['generator_cpu_percent']} % of a core")
             if step["lost_or_late"]:
                 figure += f"; {step['lost_or_late']} not delivered within 2 s"

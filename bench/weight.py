@@ -67,7 +67,8 @@ def measure(url: str) -> dict:
     }
 
 
-def run(workdir: Path, broker: str | None = None) -> dict:
-    with common.signaling_server(workdir, broker=broker) as server:
+def run(workdir: Path, broker: str | None = None, server_dir: Path | None = None) -> dict:
+    with common.signaling_server(workdir, broker=broker, server_dir=server_dir) as server:
         return {"page": "/", "server": "python -m signaling (plain HTTP on 127.0.0.1)",
+                "from": str(server_dir or common.REPO_ROOT),
                 **measure(server.url)}
