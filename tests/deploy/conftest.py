@@ -48,9 +48,9 @@ class Deployment:
         return self.make("deploy", f"DOMAIN={self.domain}", f"TLS={tls}", *settings)
 
 
-def write_inventory(host: TestHost, extra: str = "") -> Path:
+def write_inventory(host: TestHost, extra: str = "", name: str = "hosts.yml") -> Path:
     """The test host's inventory: how to reach it, and the test-only settings."""
-    inventory = host.workdir / "hosts.yml"
+    inventory = host.workdir / name
     inventory.write_text(
         f"""visavis:
   hosts:
@@ -75,3 +75,9 @@ def write_inventory(host: TestHost, extra: str = "") -> Path:
 def deployment() -> Iterator[Deployment]:
     with booted_host() as host:
         yield Deployment(host=host, inventory=write_inventory(host))
+
+
+@pytest.fixture(scope="session")
+def first_deploy(deployment) -> str:
+    """The output of the first `make deploy` (self-signed) on the fresh host."""
+    return deployment.deploy("selfsigned")

@@ -53,10 +53,10 @@ class TestHost:
             *command,
         ]
 
-    def run(self, command: str, check: bool = True, timeout: float = 120) -> str:
+    def run(self, command: str, check: bool = True, timeout: float = 120, input: str = "") -> str:
         """Run a shell command on the host over SSH; returns its stdout."""
         done = subprocess.run(
-            self.ssh_command(command), capture_output=True, text=True, timeout=timeout
+            self.ssh_command(command), capture_output=True, text=True, timeout=timeout, input=input
         )
         if check and done.returncode:
             raise AssertionError(
