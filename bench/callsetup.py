@@ -213,7 +213,12 @@ def _one_call(browser, url: str, relay: bool) -> dict:
             "guest_first_frame_ms": round(marks["frame"] - opened, 1),
             "host_first_frame_ms": round(host_frame - opened, 1),
             "path": path,
-            "timeline_ms": dict(sorted(timeline.items(), key=lambda item: item[1])),
+            "timeline_ms": dict(sorted(
+                {**timeline,
+                 "B:page:navigation-start": round(marks["origin"] - opened, 1),
+                 "B:page:DOMContentLoaded": round(marks["dcl"] - opened, 1),
+                 **({"B:join:click": round(marks["click"] - opened, 1)} if marks["click"] else {}),
+                 }.items(), key=lambda item: item[1])),
         }
     finally:
         for context in contexts:

@@ -1,6 +1,7 @@
 """The short table of docs/performance.md, made from bench/results/*.json.
 
-`python -m bench.report [DIR]` prints it; `python -m bench` prints it after a run.
+`python -m bench.report [DIR]` prints it (`--timeline`: a call's steps); `python -m bench`
+prints it after a run.
 """
 
 from __future__ import annotations
@@ -108,9 +109,21 @@ def render(results: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+def render_timeline(results: dict[str, dict], mode: str = "direct") -> str:
+    """Median time of each step of a call, ms after B opened the page."""
+    steps = results.get("call-setup", {}).get(mode, {}).get("timeline_median_ms", {})
+    lines = ["| ms | step |", "| ---: | --- |"]
+    lines += [f"| {at:.0f} | {name} |" for name, at in steps.items()]
+    return "\n".join(lines)
+
+
 def main() -> None:
-    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else RESULTS_DIR
-    print(render(load(folder)))
+    args = [arg for arg in sys.argv[1:] if not arg.startswith("--")]
+    folder = Path(args[0]) if args else RESULTS_DIR
+    if "--timeline" in sys.argv:
+        print(render_timeline(load(folder)))
+    else:
+        print(render(load(folder)))
 
 
 if __name__ == "__main__":
