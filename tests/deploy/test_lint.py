@@ -1,0 +1,23 @@
+"""The playbook and roles pass ansible-lint's production profile."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.timeout(300)
+def test_ansible_lint_is_clean():
+    done = subprocess.run(
+        [str(REPO / ".venv/bin/ansible-lint"), "--nocolor"],
+        cwd=REPO / "infra/ansible",
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": f"{REPO / '.venv/bin'}:{os.environ['PATH']}"},
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
