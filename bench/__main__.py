@@ -91,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
                 search=not args.no_search, settle=0.5 if args.quick else 2.0,
                 handshake=args.handshake, broker=args.broker, server_dir=args.server_dir,
             )
+            if args.quick:  # a smoke run does not wait for a quiet machine
+                plan.quiet_wait_budget, plan.disturbed_retries = 0.0, 0
             body = capacity.run(plan, workdir, log=lambda line: print(line, flush=True))
             written.append(common.write_result("capacity", body, args.out, load))
     print()

@@ -36,6 +36,8 @@ class CapacityPlan:
     search_steps: int = 4
     max_rate: int = 40000
     settle: float = 2.0  # idle seconds before reading memory
+    quiet_wait_budget: float = QUIET_WAIT_BUDGET  # seconds, for the whole run
+    disturbed_retries: int = DISTURBED_RETRIES
     handshake: str = "browser"  # or "plain": see bench/loadgen.py
     broker: str | None = None
     server_dir: Path | None = None
@@ -213,11 +215,11 @@ def run(plan: CapacityPlan, workdir: Path, log=print) -> dict:
             idle_cpu_per_second = (common.cpu_seconds(server.pid) - cpu0) / plan.settle
             held = memory[-1]["connections"] if memory else 0
             rates = []
-            quiet = QuietWaiter(QUIET_WAIT_BUDGET)
+            quiet = QuietWaiter(plan.quiet_wait_budget)
 
             def step_at(rate: int) -> dict:
                 tries = []
-                for _ in range(1 + DISTURBED_RETRIES):
+                for _ in range(1 + plan.disturbed_retries):
                     quiet.wait(log)
                     tries.append(measure_rate(server, workers, rate, plan, idle_cpu_per_second))
                     if tries[-1]["other_processes_cpu_percent"] < DISTURBED_CPU_PERCENT:
