@@ -11,8 +11,8 @@ SSH_USER ?= root
 
 # The deployment tests boot a Debian 12 image (debootstrap, systemd-nspawn), run a local
 # ACME server (pebble) and check rendered nginx configurations (nginx -t).
-TEST_APT_PACKAGES += debootstrap systemd-container pebble nginx-light
-TEST_COMMANDS += debootstrap systemd-nspawn pebble pebble-challtestsrv nginx
+TEST_APT_PACKAGES += debootstrap systemd-container pebble nginx-light openssh-client
+TEST_COMMANDS += debootstrap systemd-nspawn pebble pebble-challtestsrv nginx ssh
 
 # An inventory file when given, else a one-host inventory made of HOST.
 deploy_inventory = $(if $(INVENTORY),$(abspath $(INVENTORY)),$(HOST),)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
@@ -66,10 +67,17 @@ def debian_mirror(sources: Path = Path("/etc/apt")) -> str:
 
 def ensure_image() -> Path:
     """Return the cached rootfs, building it when missing (into a temp dir, then renamed)."""
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    # Test runs of several people on one machine: one builds, the others wait for it.
+    with open(CACHE_DIR / ".debian12-rootfs.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _ensure_image()
+
+
+def _ensure_image() -> Path:
     stamp = IMAGE_DIR / ".visavis-image"
     if stamp.is_file() and stamp.read_text().strip() == IMAGE_VERSION:
         return IMAGE_DIR
-    CACHE_DIR.mkdir(parents=True, exist_ok=True)
     build = Path(tempfile.mkdtemp(prefix="debian12-build-", dir=CACHE_DIR))
     build.chmod(0o755)  # it becomes the host's /, which services of other users traverse
     try:

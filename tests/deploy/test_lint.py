@@ -21,3 +21,12 @@ def test_ansible_lint_is_clean():
         env={**os.environ, "PATH": f"{REPO / '.venv/bin'}:{os.environ['PATH']}"},
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+
+
+def test_example_group_vars_list_every_setting():
+    example = (REPO / "infra/ansible/inventory/example/group_vars/visavis.yml").read_text()
+    for defaults in sorted((REPO / "infra/ansible/roles").glob("*/defaults/main.yml")):
+        for line in defaults.read_text().splitlines():
+            name = line.split(":", 1)[0]
+            if line[:1].isalpha() and ":" in line:
+                assert f"# {name}:" in example, f"{name} is missing from the example group_vars"

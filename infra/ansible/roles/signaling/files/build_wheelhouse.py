@@ -46,7 +46,11 @@ def fill(target: Path, build) -> bool:
     scratch = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
     try:
         build(scratch)
-        scratch.rename(target)
+        try:
+            scratch.rename(target)
+        except OSError:
+            if not target.is_dir():  # else another deploy filled it meanwhile
+                raise
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return True

@@ -1,0 +1,126 @@
+"""Two headless Chromium call each other through the deployed nginx, signaling and coturn.
+
+Both browsers run on the controller's end of the test host's veth and may only use relay
+candidates, so the media provably crosses the deployed coturn.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+pytestmark = pytest.mark.timeout(900)  # includes booting the host and the first deploy
+CODE = re.compile(r"^[a-z]{4}-[a-z]{4}-[a-z]{4}$")
+MEDIA_TIMEOUT = 30_000  # ms: ICE over TURN, DTLS and the first decoded frame
+CHROMIUM_ARGS = [
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# No product change: every RTCPeerConnection the page makes is forced to relay only.
+RELAY_ONLY = """
+(() => {
+  const Native = window.RTCPeerConnection;
+  const relay = (config) => ({ ...(config || {}), iceTransportPolicy: 'relay' });
+  window.__peers = [];
+  function RelayOnly(config, ...rest) {
+    const peer = new Native(relay(config), ...rest);
+    window.__peers.push(peer);
+    return peer;
+  }
+  RelayOnly.prototype = Native.prototype;
+  Object.setPrototypeOf(RelayOnly, Native);
+  const setConfiguration = Native.prototype.setConfiguration;
+  Native.prototype.setConfiguration = function (config) {
+    return setConfiguration.call(this, relay(config));
+  };
+  window.RTCPeerConnection = RelayOnly;
+})();
+"""
+SELECTED_PAIR = """
+async () => {
+  const peer = window.__peers[window.__peers.length - 1];
+  const stats = await peer.getStats();
+  let pair = null;
+  stats.forEach((report) => {
+    if (report.type === 'transport' && report.selectedCandidatePairId) {
+      pair = stats.get(report.selectedCandidatePairId);
+    }
+  });
+  if (!pair) return null;
+  const local = stats.get(pair.localCandidateId);
+  const remote = stats.get(pair.remoteCandidateId);
+  return {
+    policy: peer.getConfiguration().iceTransportPolicy,
+    local: local.candidateType, localAddress: local.address,
+    remote: remote.candidateType, remoteAddress: remote.address,
+    bytesReceived: pair.bytesReceived,
+  };
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def browser(deployment, first_deploy) -> Iterator[Browser]:
+    # The browsers find the site's name at the test host's address; nothing else resolves.
+    rules = f"--host-resolver-rules=MAP {deployment.domain} {deployment.host.address}"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=[*CHROMIUM_ARGS, rules]
+        )
+        yield browser
+        browser.close()
+
+
+def open_page(browser: Browser, url: str) -> Page:
+    context = browser.new_context(ignore_https_errors=True, permissions=["camera", "microphone"])
+    context.add_init_script(RELAY_ONLY)
+    page = context.new_page()
+    page.goto(url)
+    return page
+
+
+def expect_remote_video_playing(page: Page) -> None:
+    # Polled from here: wait_for_function would eval inside the page, which the CSP forbids.
+    deadline = time.monotonic() + MEDIA_TIMEOUT / 1000
+    width = "document.getElementById('remote-video').videoWidth"
+    while page.evaluate(width) == 0:
+        assert time.monotonic() < deadline, "no remote video within the time limit"
+        page.wait_for_timeout(250)
+    frames = "document.getElementById('remote-video').getVideoPlaybackQuality().totalVideoFrames"
+    first = page.evaluate(frames)
+    page.wait_for_timeout(1000)
+    assert page.evaluate(frames) > first, "the remote video is not decoding new frames"
+
+
+def test_two_browsers_call_through_the_deployed_relay(deployment, browser):
+    site = f"https://{deployment.domain}"
+    host = open_page(browser, f"{site}/")
+    host.click("#new-meeting")
+    expect(host.locator("#meeting-code")).to_have_text(CODE, timeout=15_000)
+    code = host.locator("#meeting-code").inner_text()
+
+    guest = open_page(browser, f"{site}/")
+    guest.fill("#join-code", code)
+    guest.click("#join")
+
+    for page in (host, guest):
+        expect_remote_video_playing(page)
+        pair = page.evaluate(SELECTED_PAIR)
+        assert pair is not None, "no selected candidate pair"
+        assert pair["policy"] == "relay"
+        assert (pair["local"], pair["remote"]) == ("relay", "relay"), pair
+        assert pair["localAddress"] == deployment.host.address, pair
+        assert pair["bytesReceived"] > 0
+    for page in (host, guest):
+        page.context.close()
