@@ -160,6 +160,17 @@ def measure_rate(server: common.Server, workers: list[Worker], rate: int, plan: 
     }
 
 
+def wait_until_idle(pid: int, limit: float = 30.0) -> float:
+    """Let the server finish a backlog from the step before (its CPU under 10 % again)."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        before = common.cpu_seconds(pid)
+        time.sleep(0.3)
+        if common.cpu_seconds(pid) - before < 0.03:
+            break
+    return time.monotonic() - started
+
+
 class QuietWaiter:
     """Waits, within a budget for the whole run, until other work leaves the CPU mostly idle."""
 
@@ -220,6 +231,7 @@ def run(plan: CapacityPlan, workdir: Path, log=print) -> dict:
             def step_at(rate: int) -> dict:
                 tries = []
                 for _ in range(1 + plan.disturbed_retries):
+                    wait_until_idle(server.pid)
                     quiet.wait(log)
                     tries.append(measure_rate(server, workers, rate, plan, idle_cpu_per_second))
                     if tries[-1]["other_processes_cpu_percent"] < DISTURBED_CPU_PERCENT:
