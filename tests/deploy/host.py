@@ -8,6 +8,7 @@ exit, whatever happened inside.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import signal
@@ -115,9 +116,23 @@ def port_open(address: str, port: int) -> bool:
     return False
 
 
+class SubnetLock:
+    """Held from choosing a free subnet until its address is on the interface, so two test
+    runs on one machine never pick the same one."""
+
+    def __init__(self) -> None:
+        self.file = open("/run/visavis-test-subnets.lock", "w")  # noqa: SIM115
+        fcntl.flock(self.file, fcntl.LOCK_EX)
+
+    def release(self) -> None:
+        if not self.file.closed:
+            self.file.close()  # closing drops the lock
+
+
 @contextlib.contextmanager
 def booted_host() -> Iterator[TestHost]:
     image = ensure_image()
+    subnets = SubnetLock()
     number = free_subnet()
     name = f"vvdeploy{os.getpid() % 10000}"
     interface = f"ve-{name}"[:15]
@@ -163,6 +178,7 @@ def booted_host() -> Iterator[TestHost]:
             raise RuntimeError(f"systemd-nspawn stopped:\n{(workdir / 'nspawn.log').read_text()}")
         subprocess.run(["ip", "addr", "add", f"{host.gateway}/30", "dev", interface], check=True)
         subprocess.run(["ip", "link", "set", interface, "up"], check=True)
+        subnets.release()
         wait_for("sshd answering", lambda: port_open(host.address, 22), 90)
         wait_for(
             "an SSH login",
@@ -171,6 +187,7 @@ def booted_host() -> Iterator[TestHost]:
         )
         yield host
     finally:
+        subnets.release()
         if machine is not None:
             stop(machine)
         shutil.rmtree(workdir, ignore_errors=True)
