@@ -160,7 +160,7 @@ def measure_rate(server: common.Server, workers: list[Worker], rate: int, plan: 
     }
 
 
-def wait_until_idle(pid: int, limit: float = 30.0) -> float:
+def wait_until_idle(pid: int, limit: float = 10.0) -> float:
     """Let the server finish a backlog from the step before (its CPU under 10 % again)."""
     started = time.monotonic()
     while time.monotonic() - started < limit:
