@@ -1,17 +1,24 @@
 """Two headless Chromium call each other through the deployed nginx, signaling and coturn.
 
 Both browsers run on the controller's end of the test host's veth and may only use relay
-candidates, so the media provably crosses the deployed coturn.
+candidates, so the media provably crosses the deployed coturn. The browsers are driven in a
+process of their own (`python -m tests.deploy.test_call_through_deployment DOMAIN ADDRESS`):
+another suite's Playwright session may still be open in the pytest process.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 import time
-from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.timeout(900)  # includes booting the host and the first deploy
 CODE = re.compile(r"^[a-z]{4}-[a-z]{4}-[a-z]{4}$")
@@ -70,18 +77,6 @@ async () => {
 """
 
 
-@pytest.fixture(scope="module")
-def browser(deployment, first_deploy) -> Iterator[Browser]:
-    # The browsers find the site's name at the test host's address; nothing else resolves.
-    rules = f"--host-resolver-rules=MAP {deployment.domain} {deployment.host.address}"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=[*CHROMIUM_ARGS, rules]
-        )
-        yield browser
-        browser.close()
-
-
 def open_page(browser: Browser, url: str) -> Page:
     context = browser.new_context(ignore_https_errors=True, permissions=["camera", "microphone"])
     context.add_init_script(RELAY_ONLY)
@@ -103,24 +98,46 @@ def expect_remote_video_playing(page: Page) -> None:
     assert page.evaluate(frames) > first, "the remote video is not decoding new frames"
 
 
-def test_two_browsers_call_through_the_deployed_relay(deployment, browser):
-    site = f"https://{deployment.domain}"
-    host = open_page(browser, f"{site}/")
-    host.click("#new-meeting")
-    expect(host.locator("#meeting-code")).to_have_text(CODE, timeout=15_000)
-    code = host.locator("#meeting-code").inner_text()
+def call_through_relay(domain: str, address: str) -> list[dict]:
+    """Make the call; returns each side's selected candidate pair."""
+    # The browsers find the site's name at the test host's address; nothing else resolves.
+    rules = f"--host-resolver-rules=MAP {domain} {address}"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=[*CHROMIUM_ARGS, rules]
+        )
+        site = f"https://{domain}"
+        host = open_page(browser, f"{site}/")
+        host.click("#new-meeting")
+        expect(host.locator("#meeting-code")).to_have_text(CODE, timeout=15_000)
+        code = host.locator("#meeting-code").inner_text()
 
-    guest = open_page(browser, f"{site}/")
-    guest.fill("#join-code", code)
-    guest.click("#join")
+        guest = open_page(browser, f"{site}/")
+        guest.fill("#join-code", code)
+        guest.click("#join")
 
-    for page in (host, guest):
-        expect_remote_video_playing(page)
-        pair = page.evaluate(SELECTED_PAIR)
+        pairs = []
+        for page in (host, guest):
+            expect_remote_video_playing(page)
+            pairs.append(page.evaluate(SELECTED_PAIR))
+        browser.close()
+        return pairs
+
+
+def test_two_browsers_call_through_the_deployed_relay(deployment, first_deploy):
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.deploy.test_call_through_deployment",
+         deployment.domain, deployment.host.address],
+        cwd=REPO, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
+    for pair in json.loads(done.stdout.splitlines()[-1]):
         assert pair is not None, "no selected candidate pair"
         assert pair["policy"] == "relay"
         assert (pair["local"], pair["remote"]) == ("relay", "relay"), pair
         assert pair["localAddress"] == deployment.host.address, pair
         assert pair["bytesReceived"] > 0
-    for page in (host, guest):
-        page.context.close()
+
+
+if __name__ == "__main__":
+    print(json.dumps(call_through_relay(sys.argv[1], sys.argv[2])))
