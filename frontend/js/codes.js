@@ -1,0 +1,45 @@
+// Meeting codes: 12 letters without look-alikes (no i, l, o), grouped abcd-efgh-jkmn.
+
+const LETTERS = /^[a-hjkmnp-z]{12}$/;
+const SEPARATORS = /[\s\-_.]+/g;
+// Only resolves relative input; never contacted.
+const BASE = 'https://visavis.invalid/';
+
+/**
+ * The canonical code in a typed code or a pasted link, or null.
+ * @param {string} input
+ * @returns {string|null}
+ */
+export function parseRoomCode(input) {
+  if (typeof input !== 'string') return null;
+  const text = input.trim();
+  if (!text) return null;
+  let candidate = text;
+  if (/[/?#]/.test(text)) {
+    let url;
+    try {
+      url = new URL(text, BASE);
+    } catch {
+      return null;
+    }
+    const segments = url.pathname.split('/').filter(Boolean);
+    candidate = url.searchParams.get('room') ?? segments.at(-1) ?? '';
+    try {
+      candidate = decodeURIComponent(candidate);
+    } catch {
+      return null;
+    }
+  }
+  const letters = candidate.toLowerCase().replace(SEPARATORS, '');
+  if (!LETTERS.test(letters)) return null;
+  return `${letters.slice(0, 4)}-${letters.slice(4, 8)}-${letters.slice(8)}`;
+}
+
+/**
+ * The link that opens a meeting.
+ * @param {string} origin e.g. location.origin
+ * @param {string} code a canonical code
+ */
+export function roomLink(origin, code) {
+  return `${origin.replace(/\/+$/, '')}/${code}`;
+}

@@ -1,0 +1,126 @@
+// The DOM: views, texts and videos. No call logic; main.js decides what to show.
+import {strings} from './strings.js';
+
+const byId = (id) => document.getElementById(id);
+const VIEWS = ['home', 'call', 'left'];
+let feedbackTimer = 0;
+
+/** Fill every `data-text`, `data-label` and `data-placeholder` from strings.js. */
+export function localize(root = document) {
+  document.documentElement.lang = strings.lang;
+  document.title = strings.title;
+  for (const el of root.querySelectorAll('[data-text]')) el.textContent = strings[el.dataset.text];
+  for (const el of root.querySelectorAll('[data-label]')) {
+    el.setAttribute('aria-label', strings[el.dataset.label]);
+  }
+  for (const el of root.querySelectorAll('[data-placeholder]')) {
+    el.placeholder = strings[el.dataset.placeholder];
+  }
+}
+
+/** Show one view; moving focus to its heading tells screen readers the page changed. */
+export function showView(name, {focus = true} = {}) {
+  for (const view of VIEWS) byId(`${view}-view`).hidden = view !== name;
+  if (focus) byId(`${name}-title`).focus();
+}
+
+export function setHomeError(text = '') {
+  byId('home-error').textContent = text;
+}
+
+export function setStatus(text = '') {
+  byId('call-status').textContent = text;
+}
+
+/** A fatal error also offers the way home, since the call cannot go on. */
+export function setCallError(text = '', {fatal = false} = {}) {
+  byId('call-error').textContent = text;
+  byId('error-home').hidden = !fatal;
+}
+
+export function setMeeting(code = '', link = '') {
+  byId('meeting-code').textContent = code;
+  byId('share-link').value = link;
+  byId('copy-link').hidden = !link;
+}
+
+export function showShare(visible) {
+  byId('share').hidden = !visible;
+}
+
+export function showLocal(stream) {
+  const video = byId('local-video');
+  video.muted = true;
+  video.srcObject = stream;
+}
+
+export function showRemote(stream) {
+  const video = byId('remote-video');
+  const unmute = byId('unmute-remote');
+  if (video.srcObject === stream) return;
+  video.srcObject = stream;
+  unmute.hidden = true;
+  if (!stream) return;
+  video.muted = false;
+  video.play().catch((error) => {
+    // Autoplay with sound needs a gesture (e.g. a deep link opened cold): play muted
+    // and offer a button that unmutes.
+    if (error.name !== 'NotAllowedError') return;
+    video.muted = true;
+    video.play().catch(() => {});
+    unmute.hidden = false;
+  });
+}
+
+export function unmuteRemote() {
+  const video = byId('remote-video');
+  video.muted = false;
+  video.play().catch(() => {});
+  byId('unmute-remote').hidden = true;
+}
+
+/** Reset the mic and camera toggles; a kind with no track cannot be toggled. */
+export function setMediaControls(stream) {
+  const controls = {'toggle-mic': 'getAudioTracks', 'toggle-camera': 'getVideoTracks'};
+  for (const [id, getTracks] of Object.entries(controls)) {
+    byId(id).disabled = !stream?.[getTracks]().length;
+    setPressed(id, false);
+  }
+}
+
+export function setPressed(id, pressed) {
+  byId(id).setAttribute('aria-pressed', String(pressed));
+}
+
+/** Copy the meeting link; without clipboard access, select it for the person to copy. */
+export async function copyLink() {
+  const input = byId('share-link');
+  const feedback = byId('copy-feedback');
+  try {
+    await navigator.clipboard.writeText(input.value);
+    feedback.textContent = strings.copied;
+  } catch {
+    byId('share').hidden = false;
+    input.focus();
+    input.select();
+    feedback.textContent = strings.copyByHand;
+  }
+  clearTimeout(feedbackTimer);
+  feedbackTimer = setTimeout(() => { feedback.textContent = ''; }, 4000);
+}
+
+export function onClick(id, handler) {
+  byId(id).addEventListener('click', handler);
+}
+
+/** Call `handler(text)` when the join form is sent. */
+export function onJoin(handler) {
+  byId('join-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    handler(byId('join-code').value);
+  });
+}
+
+export function focusJoinCode() {
+  byId('join-code').focus();
+}

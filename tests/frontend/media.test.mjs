@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import {test} from 'node:test';
+
+import {getLocalMedia, mediaProblem} from '../../frontend/js/media.js';
+import {strings} from '../../frontend/js/strings.js';
+
+const failure = (name) => Object.assign(new Error(name), {name});
+const fakeStream = (kinds) => ({getTracks: () => kinds.map((kind) => ({kind}))});
+
+test('each getUserMedia failure is explained by a sentence in strings.js', () => {
+  for (const name of ['NotAllowedError', 'SecurityError', 'NotFoundError', 'OverconstrainedError',
+    'NotReadableError', 'AbortError']) {
+    assert.equal(typeof strings[mediaProblem(failure(name))], 'string', name);
+  }
+  assert.equal(mediaProblem(failure('NotAllowedError')), 'mediaDenied');
+  assert.equal(mediaProblem(failure('NotFoundError')), 'mediaMissing');
+});
+
+test('camera and microphone when both are there', async () => {
+  const stream = fakeStream(['audio', 'video']);
+  const result = await getLocalMedia({getUserMedia: async () => stream});
+  assert.deepEqual(result, {stream, problem: null});
+});
+
+test('a refusal is not asked again', async () => {
+  const asked = [];
+  const result = await getLocalMedia({
+    getUserMedia: async (constraints) => {
+      asked.push(constraints);
+      throw failure('NotAllowedError');
+    },
+  });
+  assert.deepEqual(result, {stream: null, problem: 'mediaDenied'});
+  assert.equal(asked.length, 1);
+});
+
+test('without a camera the microphone alone is used', async () => {
+  const audio = fakeStream(['audio']);
+  const result = await getLocalMedia({
+    getUserMedia: async ({video}) => {
+      if (video) throw failure('NotFoundError');
+      return audio;
+    },
+  });
+  assert.deepEqual(result, {stream: audio, problem: 'cameraMissing'});
+});
+
+test('without mediaDevices (no secure context) the call goes on without media', async () => {
+  assert.deepEqual(await getLocalMedia(undefined), {stream: null, problem: 'mediaMissing'});
+});

@@ -1,0 +1,228 @@
+import assert from 'node:assert/strict';
+import {test} from 'node:test';
+
+import {Peer} from '../../frontend/js/peer.js';
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+const domError = (name) => Object.assign(new Error(name), {name});
+
+/** Just enough of RTCPeerConnection's signaling state machine (JSEP) to negotiate. */
+class FakePeerConnection {
+  static last = null;
+  signalingState = 'stable';
+  connectionState = 'new';
+  localDescription = null;
+  remoteDescription = null;
+  senders = [];
+  transceivers = [];
+  added = []; // candidates given to addIceCandidate, in order
+  offers = 0;
+  iceRestarts = 0;
+
+  constructor(configuration) {
+    this.configuration = configuration;
+    FakePeerConnection.last = this;
+  }
+
+  addTrack(track, stream) {
+    this.senders.push({track, stream});
+  }
+
+  addTransceiver(kind, init) {
+    this.transceivers.push({kind, ...init});
+  }
+
+  async setLocalDescription() {
+    await tick();
+    if (this.signalingState === 'closed') throw domError('InvalidStateError');
+    if (this.signalingState === 'have-remote-offer') {
+      this.localDescription = {type: 'answer', sdp: `answer to ${this.remoteDescription.sdp}`};
+      this.signalingState = 'stable';
+    } else {
+      this.offers += 1;
+      this.localDescription = {type: 'offer', sdp: `offer ${this.offers}`};
+      this.signalingState = 'have-local-offer';
+    }
+  }
+
+  async setRemoteDescription(description) {
+    await tick();
+    if (description.type === 'answer' && this.signalingState !== 'have-local-offer') {
+      throw domError('InvalidStateError');
+    }
+    // An offer in have-local-offer rolls back our own offer first (implicit rollback).
+    this.signalingState = description.type === 'offer' ? 'have-remote-offer' : 'stable';
+    this.remoteDescription = description;
+  }
+
+  async addIceCandidate(candidate) {
+    if (!this.remoteDescription) throw domError('InvalidStateError');
+    if (candidate.candidate === 'bad') throw domError('OperationError');
+    this.added.push(candidate);
+  }
+
+  restartIce() {
+    this.iceRestarts += 1;
+  }
+
+  getConfiguration() {
+    return this.configuration;
+  }
+
+  setConfiguration(configuration) {
+    this.configuration = configuration;
+  }
+
+  close() {
+    this.signalingState = 'closed';
+  }
+}
+
+function makePeer({polite = true, localStream = null, iceServers = [], waitForOffer = false} = {}) {
+  const sent = [];
+  const errors = [];
+  const peer = new Peer({
+    polite, localStream, iceServers, waitForOffer,
+    send: (data) => sent.push(structuredClone(data)),
+    RTCPeerConnection: FakePeerConnection,
+  });
+  peer.addEventListener('error', ({detail}) => errors.push(detail));
+  return {peer, pc: FakePeerConnection.last, sent, errors};
+}
+
+const stream = (...kinds) => {
+  const tracks = kinds.map((kind) => ({kind}));
+  return {getTracks: () => tracks};
+};
+const offer = (sdp = 'their offer') => ({description: {type: 'offer', sdp}});
+const candidate = (name) => ({candidate: {candidate: name, sdpMid: '0', sdpMLineIndex: 0}});
+
+test('the ICE servers are exactly the ones the server gave', () => {
+  const iceServers = [{urls: ['turn:turn.test:3478'], username: 'u', credential: 'c'}];
+  const {pc} = makePeer({iceServers});
+  assert.deepEqual(pc.configuration, {iceServers});
+});
+
+test('local tracks are sent; no transceivers are added when both kinds are there', () => {
+  const local = stream('audio', 'video');
+  const {pc} = makePeer({localStream: local});
+  assert.deepEqual(pc.senders.map(({track, stream: s}) => [track.kind, s]),
+    [['audio', local], ['video', local]]);
+  assert.deepEqual(pc.transceivers, []);
+});
+
+test('without local media the peer still receives audio and video', () => {
+  assert.deepEqual(makePeer().pc.transceivers,
+    [{kind: 'audio', direction: 'recvonly'}, {kind: 'video', direction: 'recvonly'}]);
+  assert.deepEqual(makePeer({localStream: stream('audio')}).pc.transceivers,
+    [{kind: 'video', direction: 'recvonly'}]);
+});
+
+test('negotiationneeded sends an offer', async () => {
+  const {pc, sent} = makePeer();
+  await pc.onnegotiationneeded();
+  assert.deepEqual(sent, [{description: {type: 'offer', sdp: 'offer 1'}}]);
+});
+
+test('a newcomer waits for the first offer, then negotiates as usual', async () => {
+  const {peer, pc, sent} = makePeer({waitForOffer: true, localStream: stream('audio', 'video')});
+  await pc.onnegotiationneeded();
+  assert.deepEqual(sent, [], 'no offer of its own before the other peer offers');
+
+  await peer.handleSignal(offer());
+  await pc.onnegotiationneeded();
+
+  assert.deepEqual(sent, [
+    {description: {type: 'answer', sdp: 'answer to their offer'}},
+    {description: {type: 'offer', sdp: 'offer 1'}},
+  ]);
+});
+
+test('an offer is answered', async () => {
+  const {peer, pc, sent} = makePeer({polite: false});
+  await peer.handleSignal(offer());
+  assert.equal(pc.signalingState, 'stable');
+  assert.deepEqual(sent, [{description: {type: 'answer', sdp: 'answer to their offer'}}]);
+});
+
+test('candidates that arrive before the remote description are added after it, in order',
+  async () => {
+    const {peer, pc, errors} = makePeer();
+    await peer.handleSignal(candidate('c1'));
+    await peer.handleSignal(candidate('c2'));
+    assert.deepEqual(pc.added, [], 'not added without a remote description');
+
+    await peer.handleSignal(offer());
+    await peer.handleSignal(candidate('c3'));
+
+    assert.deepEqual(pc.added.map((c) => c.candidate), ['c1', 'c2', 'c3']);
+    assert.deepEqual(errors, []);
+  });
+
+test('glare: the impolite peer ignores an offer while making its own', async () => {
+  const {peer, pc, sent} = makePeer({polite: false});
+  const making = pc.onnegotiationneeded();
+  await peer.handleSignal(offer());
+  await making;
+  assert.deepEqual(sent, [{description: {type: 'offer', sdp: 'offer 1'}}]);
+  assert.equal(pc.remoteDescription, null);
+  assert.equal(pc.signalingState, 'have-local-offer');
+});
+
+test('glare: the polite peer drops its own offer and answers', async () => {
+  const {peer, pc, sent} = makePeer({polite: true});
+  const making = pc.onnegotiationneeded();
+  await peer.handleSignal(offer());
+  await making;
+  assert.equal(pc.remoteDescription.type, 'offer');
+  assert.deepEqual(sent.at(-1), {description: {type: 'answer', sdp: 'answer to their offer'}});
+});
+
+test('candidates of an ignored offer may fail quietly; others are reported', async () => {
+  const {peer, pc, errors} = makePeer({polite: false});
+  await pc.onnegotiationneeded();
+  await peer.handleSignal(offer()); // ignored: we have an offer out
+  await peer.handleSignal(candidate('bad'));
+  await peer.handleSignal({description: {type: 'answer', sdp: 'their answer'}});
+  assert.deepEqual(errors, []);
+
+  await peer.handleSignal(candidate('bad'));
+  assert.equal(errors.length, 1);
+  assert.equal(errors[0].name, 'OperationError');
+});
+
+test('the remote stream is announced when a track arrives', () => {
+  const {pc, peer} = makePeer();
+  const remote = {id: 'remote'};
+  const streams = [];
+  peer.addEventListener('remotestream', ({detail}) => streams.push(detail));
+  pc.ontrack({track: {kind: 'video'}, streams: [remote]});
+  assert.deepEqual(streams, [remote]);
+});
+
+test('ICE candidates are trickled; the end-of-candidates null is not sent', () => {
+  const {pc, sent} = makePeer();
+  pc.onicecandidate({candidate: {candidate: 'c1', sdpMid: '0', sdpMLineIndex: 0}});
+  pc.onicecandidate({candidate: null});
+  assert.deepEqual(sent, [{candidate: {candidate: 'c1', sdpMid: '0', sdpMLineIndex: 0}}]);
+});
+
+test('a failed connection restarts ICE and the state is reported', () => {
+  const {pc, peer} = makePeer();
+  const states = [];
+  peer.addEventListener('connectionstatechange', ({detail}) => states.push(detail));
+  pc.connectionState = 'failed';
+  pc.onconnectionstatechange();
+  assert.equal(pc.iceRestarts, 1);
+  assert.deepEqual(states, ['failed']);
+});
+
+test('after close, signals are ignored and nothing is reported', async () => {
+  const {peer, pc, sent, errors} = makePeer();
+  peer.close();
+  await peer.handleSignal(offer());
+  assert.equal(pc.signalingState, 'closed');
+  assert.deepEqual(sent, []);
+  assert.deepEqual(errors, []);
+  assert.equal(pc.onnegotiationneeded, null);
+});

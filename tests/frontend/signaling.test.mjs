@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import {test} from 'node:test';
+
+import {Signaling, socketUrl} from '../../frontend/js/signaling.js';
+
+class FakeWebSocket {
+  static instances = [];
+  readyState = 0;
+  sent = [];
+  closedWith = null;
+
+  constructor(url) {
+    this.url = url;
+    FakeWebSocket.instances.push(this);
+  }
+
+  send(text) {
+    assert.equal(this.readyState, 1, 'send only on an open socket');
+    this.sent.push(JSON.parse(text));
+  }
+
+  close(code) {
+    this.closedWith = code;
+    this.readyState = 3;
+  }
+
+  // --- driven by the test, as the browser would
+  serverOpens() {
+    this.readyState = 1;
+    this.onopen?.({});
+  }
+
+  serverSends(frame) {
+    this.onmessage?.({data: typeof frame === 'string' ? frame : JSON.stringify(frame)});
+  }
+
+  serverCloses(code = 1006) {
+    this.readyState = 3;
+    this.onclose?.({code, reason: ''});
+  }
+}
+
+function connected() {
+  FakeWebSocket.instances = [];
+  const signaling = new Signaling('wss://meet.example.org/ws', {WebSocket: FakeWebSocket});
+  const events = [];
+  for (const type of ['open', 'close', 'joined', 'peer-joined', 'peer-left', 'signal', 'error',
+    'ice-servers']) {
+    signaling.addEventListener(type, (event) => events.push([type, event.detail]));
+  }
+  return {signaling, events, sockets: FakeWebSocket.instances};
+}
+
+test('socketUrl follows the page: wss for https, ws for http', () => {
+  assert.equal(socketUrl({protocol: 'https:', host: 'meet.example.org'}), 'wss://meet.example.org/ws');
+  assert.equal(socketUrl({protocol: 'http:', host: '127.0.0.1:8000'}), 'ws://127.0.0.1:8000/ws');
+});
+
+test('frames sent while the socket opens go out in order once it is open', () => {
+  const {signaling, sockets} = connected();
+
+  signaling.join('abcd-efgh-jkmn');
+  signaling.signal({description: {type: 'offer', sdp: 'v=0'}});
+  sockets[0].serverOpens();
+
+  assert.equal(sockets.length, 1);
+  assert.equal(sockets[0].url, 'wss://meet.example.org/ws');
+  assert.deepEqual(sockets[0].sent, [
+    {type: 'join', room: 'abcd-efgh-jkmn'},
+    {type: 'signal', data: {description: {type: 'offer', sdp: 'v=0'}}},
+  ]);
+});
+
+test('join carries the resume token only when there is one', () => {
+  const {signaling, sockets} = connected();
+  signaling.connect();
+  sockets[0].serverOpens();
+
+  signaling.join('abcd-efgh-jkmn', 'token-1');
+  signaling.create();
+  signaling.leave();
+
+  assert.deepEqual(sockets[0].sent, [
+    {type: 'join', room: 'abcd-efgh-jkmn', resume: 'token-1'},
+    {type: 'create'},
+    {type: 'leave'},
+  ]);
+});
+
+test('each server frame becomes an event named after its type', () => {
+  const {signaling, events, sockets} = connected();
+  signaling.connect();
+  sockets[0].serverOpens();
+  const joined = {type: 'joined', room: 'abcd-efgh-jkmn', polite: true, peer_present: false,
+    resume: 'r', resumed: false, ice_servers: []};
+
+  sockets[0].serverSends(joined);
+  sockets[0].serverSends({type: 'peer-joined', resumed: false});
+  sockets[0].serverSends('not json');
+  sockets[0].serverSends({no: 'type'});
+  sockets[0].serverSends({type: 'error', code: 'room-full', message: 'full'});
+
+  assert.deepEqual(events, [
+    ['open', null],
+    ['joined', joined],
+    ['peer-joined', {type: 'peer-joined', resumed: false}],
+    ['error', {type: 'error', code: 'room-full', message: 'full'}],
+  ]);
+});
+
+test('a dropped socket is reported once; frames without a socket are dropped', () => {
+  const {signaling, events, sockets} = connected();
+  signaling.create();
+  sockets[0].serverOpens();
+
+  sockets[0].serverCloses(1006);
+  signaling.signal({candidate: {}});
+
+  assert.deepEqual(events.at(-1), ['close', {code: 1006, reason: ''}]);
+  assert.equal(signaling.open, false);
+  assert.equal(sockets.length, 1, 'a signal does not open a new socket');
+});
+
+test('connect after a drop opens a new socket (what a reconnect policy builds on)', () => {
+  const {signaling, sockets} = connected();
+  signaling.connect();
+  signaling.connect();
+  assert.equal(sockets.length, 1, 'connect is idempotent while a socket exists');
+  sockets[0].serverCloses();
+
+  signaling.join('abcd-efgh-jkmn', 'token-1');
+  sockets[1].serverOpens();
+
+  assert.deepEqual(sockets[1].sent, [{type: 'join', room: 'abcd-efgh-jkmn', resume: 'token-1'}]);
+});
+
+test('close() on purpose closes normally and emits no close event', () => {
+  const {signaling, events, sockets} = connected();
+  signaling.connect();
+  sockets[0].serverOpens();
+
+  signaling.close();
+  sockets[0].serverCloses(1000);
+
+  assert.equal(sockets[0].closedWith, 1000);
+  assert.equal(events.some(([type]) => type === 'close'), false);
+});

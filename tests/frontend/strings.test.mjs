@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import {readFileSync, readdirSync} from 'node:fs';
+import {test} from 'node:test';
+
+import {strings} from '../../frontend/js/strings.js';
+
+const frontend = new URL('../../frontend/', import.meta.url);
+const read = (path) => readFileSync(new URL(path, frontend), 'utf8');
+
+test('every text the page asks for exists in strings.js', () => {
+  const html = read('index.html');
+  const keys = [...html.matchAll(/data-(?:text|label|placeholder)="([^"]+)"/g)].map((m) => m[1]);
+  assert.ok(keys.length > 10);
+  for (const key of keys) assert.equal(typeof strings[key], 'string', key);
+});
+
+test('every strings.X the scripts use exists', () => {
+  for (const file of readdirSync(new URL('js/', frontend))) {
+    const source = read(`js/${file}`);
+    for (const [, key] of source.matchAll(/\bstrings\.(?!js\b)(\w+)/g)) {
+      assert.equal(typeof strings[key], 'string', `${file}: strings.${key}`);
+    }
+  }
+});
+
+test('the sentences the tests and people rely on say what they must', () => {
+  assert.match(strings.roomFull, /full/);
+  assert.match(strings.roomNotFound, /not found or expired/i);
+  assert.match(strings.peerLeft, /^The other person left\./);
+});
+
+test('no page or script loads anything from another origin', () => {
+  const sources = [read('index.html'), read('css/app.css'),
+    ...readdirSync(new URL('js/', frontend)).map((file) => read(`js/${file}`))];
+  for (const source of sources) {
+    assert.doesNotMatch(source, /(?:https?:)?\/\/[a-z0-9.-]+\.(?:com|net|org|io|dev)\b(?!.*invalid)/i);
+    assert.doesNotMatch(source, /stun:|turn:/);
+  }
+});
