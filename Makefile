@@ -21,6 +21,8 @@ help:
 	@echo "make run    serve visavis on https://localhost:8443 (self-signed certificate)"
 	@echo "make test   install what the tests need and run every test"
 	@echo "make lint   ruff on the Python code"
+	@echo "make bench  call set-up, signaling capacity and client weight (docs/performance.md)"
+	@echo "make deploy HOST=... DOMAIN=...  /  make verify HOST=...  (docs/operating.md)"
 
 $(VENV)/.runtime: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -57,10 +59,10 @@ system-test-deps:
 	fi
 
 lint: $(VENV)/.test
-	$(VENV)/bin/ruff check signaling tests
+	$(VENV)/bin/ruff check signaling tests bench
 
 test: system-test-deps $(VENV)/.test
-	$(VENV)/bin/ruff check signaling tests
+	$(VENV)/bin/ruff check signaling tests bench
 	node --test tests/frontend/
 	$(PY) -m pytest
 

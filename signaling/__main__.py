@@ -54,6 +54,8 @@ def main() -> None:
         ssl_keyfile=settings.tls_key or None,
         ws="websockets-sansio",
         ws_max_size=settings.transport_max_bytes,
+        # Frames are small JSON: compression costs ~40 KB and CPU per socket (docs/performance.md).
+        ws_per_message_deflate=False,
         loop=loop,
         log_level="info",
     )

@@ -33,6 +33,7 @@ def running_server(settings: Settings) -> Iterator[str]:
         port=port,
         ws="websockets-sansio",
         ws_max_size=settings.transport_max_bytes,
+        ws_per_message_deflate=False,
         log_level="warning",
         lifespan="on",
     )
