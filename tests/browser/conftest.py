@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import socket
 import subprocess
@@ -14,28 +15,16 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 START_TIMEOUT = 20.0
 OPENSSL_REQ = shlex.split(
     "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2"
     " -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1"
 )
-UVICORN = [
-    sys.executable,
-    *shlex.split("-m uvicorn signaling.app:create_app --factory --host 127.0.0.1"),
-]
+# The real entry point, as `make run` and the deployed service start it.
+SERVER = [sys.executable, "-m", "signaling"]
 
 
 def _free_port() -> int:
@@ -64,8 +53,15 @@ def server_url(
     log_path = tmp_path_factory.mktemp("server") / "server.log"
     with log_path.open("wb") as log:
         server = subprocess.Popen(
-            [*UVICORN, "--port", str(port), "--ssl-certfile", str(cert), "--ssl-keyfile", str(key)],
+            SERVER,
             cwd=REPO_ROOT,
+            env={
+                **os.environ,
+                "VISAVIS_HOST": "127.0.0.1",
+                "VISAVIS_PORT": str(port),
+                "VISAVIS_TLS_CERT": str(cert),
+                "VISAVIS_TLS_KEY": str(key),
+            },
             stdout=log,
             stderr=subprocess.STDOUT,
         )

@@ -18,22 +18,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS
+
 REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.timeout(900)  # includes booting the host and the first deploy
 CODE = re.compile(r"^[a-z]{4}-[a-z]{4}-[a-z]{4}$")
 MEDIA_TIMEOUT = 30_000  # ms: ICE over TURN, DTLS and the first decoded frame
-CHROMIUM_ARGS = [
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # No product change: every RTCPeerConnection the page makes is forced to relay only.
 RELAY_ONLY = """
 (() => {
@@ -104,7 +95,7 @@ def call_through_relay(domain: str, address: str) -> list[dict]:
     rules = f"--host-resolver-rules=MAP {domain} {address}"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=[*CHROMIUM_ARGS, rules]
+            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, rules]
         )
         site = f"https://{domain}"
         host = open_page(browser, f"{site}/")
