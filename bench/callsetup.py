@@ -15,28 +15,17 @@ from getStats() to show which path the media took.
 from __future__ import annotations
 
 import contextlib
-import secrets
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 from playwright.sync_api import Error as PlaywrightError
 
+from tests import loopback
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS
+
 from . import common
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 CALL_TIMEOUT_MS = 30_000
 SETTLE_SECONDS = 0.5
 MAX_FAILURES = 3
@@ -283,56 +272,6 @@ def _timeline(results: list[dict]) -> dict[str, float]:
     return dict(sorted(medians.items(), key=lambda item: item[1]))
 
 
-@contextlib.contextmanager
-def coturn(workdir: Path) -> Iterator[tuple[int, str]]:
-    """A throw-away coturn on loopback with use-auth-secret and random ports."""
-    secret = secrets.token_urlsafe(24)
-    port = common.free_udp_port()
-    low = 50000 + secrets.randbelow(150) * 100
-    folder = workdir / f"coturn-{port}"
-    folder.mkdir(parents=True, exist_ok=True)
-    # Loopback peers are allowed only in this throw-away instance: both browsers are here.
-    (folder / "turnserver.conf").write_text(f"""
-listening-ip=127.0.0.1
-relay-ip=127.0.0.1
-listening-port={port}
-min-port={low}
-max-port={low + 99}
-use-auth-secret
-static-auth-secret={secret}
-realm=visavis.bench
-no-tls
-no-dtls
-no-cli
-allow-loopback-peers
-log-file={folder}/turn.log
-userdb={folder}/turndb
-pidfile={folder}/turn.pid
-""")
-    process = subprocess.Popen(
-        ["turnserver", "-c", str(folder / "turnserver.conf")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait_for_udp(port, process)
-        yield port, secret
-    finally:
-        common.stop_process(process)
-
-
-def _wait_for_udp(port: int, process: subprocess.Popen, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"coturn exited with {process.returncode}")
-        listing = subprocess.run(["ss", "-Hlun", f"sport = :{port}"],
-                                 capture_output=True, text=True).stdout
-        if listing.strip():
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"coturn is not listening on udp {port}")
-
-
 def run(calls: int, relay_calls: int, workdir: Path, broker: str | None = None,
         log=print, warmup: bool = True, server_dir: Path | None = None) -> dict:
     tls = common.make_certificate(workdir)
@@ -351,7 +290,7 @@ def run(calls: int, relay_calls: int, workdir: Path, broker: str | None = None,
             body["direct"] = run_calls(server.url, calls, relay=False, log=log, warmup=warmup)
     if relay_calls:
         log(f"  {relay_calls} calls through coturn (iceTransportPolicy relay)")
-        with coturn(workdir) as (port, secret):
+        with loopback.coturn(workdir) as (port, secret):
             env = {"VISAVIS_TURN_URLS": f"turn:127.0.0.1:{port}", "VISAVIS_TURN_SECRET": secret}
             with common.signaling_server(workdir, tls=tls, env=env, broker=broker,
                                          server_dir=server_dir) as server:

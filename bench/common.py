@@ -1,4 +1,4 @@
-"""Shared pieces of the bench tools: the server process, /proc readings, results files."""
+"""Shared pieces of the bench tools: /proc readings, percentiles, results files."""
 
 from __future__ import annotations
 
@@ -7,32 +7,24 @@ import json
 import os
 import platform
 import shlex
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+# The processes are the tests' own, so the bench measures what the tests exercise.
+from tests.loopback import (  # noqa: F401
+    REPO_ROOT,
+    Server,
+    free_port,
+    free_udp_port,
+    make_certificate,
+    signaling_server,
+    stop_process,
+)
+
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-START_TIMEOUT = 20.0
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def percentile(sorted_values: list[float], fraction: float) -> float:
@@ -149,100 +141,3 @@ def write_result(name: str, body: Mapping[str, object], out_dir: Path,
     path = out_dir / f"{name}.json"
     path.write_text(json.dumps(document, indent=2) + "\n")
     return path
-
-
-# --- the server ----------------------------------------------------------------------------
-
-
-def make_certificate(folder: Path) -> tuple[Path, Path]:
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-         "-nodes", "-days", "2", "-subj", "/CN=localhost",
-         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )
-    return cert, key
-
-
-@dataclass
-class Server:
-    process: subprocess.Popen
-    url: str  # http(s)://127.0.0.1:PORT
-    log: Path
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    @property
-    def ws_url(self) -> str:
-        return self.url.replace("http", "ws", 1) + "/ws"
-
-
-@contextmanager
-def signaling_server(
-    workdir: Path,
-    tls: tuple[Path, Path] | None = None,
-    env: Mapping[str, str] | None = None,
-    broker: str | None = None,
-    server_dir: Path | None = None,
-) -> Iterator[Server]:
-    """`python -m signaling` on a free loopback port, as it runs in production.
-
-    `server_dir` runs the package from another tree (a patched copy, to compare)."""
-    port = free_port()
-    server_env = {k: v for k, v in os.environ.items() if not k.startswith("VISAVIS_")}
-    server_env.update({"VISAVIS_HOST": "127.0.0.1", "VISAVIS_PORT": str(port)})
-    if tls:
-        server_env.update({"VISAVIS_TLS_CERT": str(tls[0]), "VISAVIS_TLS_KEY": str(tls[1])})
-    if broker:
-        # The Redis hub reads this once it exists; until then the server ignores it.
-        server_env["VISAVIS_BROKER_URL"] = broker
-    server_env.update(env or {})
-    scheme = "https" if tls else "http"
-    url = f"{scheme}://127.0.0.1:{port}"
-    log_path = workdir / f"server-{port}.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "signaling"], cwd=server_dir or REPO_ROOT, env=server_env,
-            stdout=log, stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait_until_healthy(url, process, log_path)
-        yield Server(process, url, log_path)
-    finally:
-        stop_process(process)
-
-
-def stop_process(process: subprocess.Popen, timeout: float = 10) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _wait_until_healthy(url: str, process: subprocess.Popen, log_path: Path) -> None:
-    import ssl
-
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(
-                f"the server exited with {process.returncode}:\n{log_path.read_text()}"
-            )
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=1, context=context) as reply:
-                if reply.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(f"the server did not answer /healthz in {START_TIMEOUT} s")

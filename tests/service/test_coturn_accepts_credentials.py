@@ -11,8 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from signaling.turn import turn_credentials
-
-from .conftest import free_port
+from tests import loopback
 
 SECRET = "a-secret-generated-for-this-test"
 
@@ -21,50 +20,8 @@ SECRET = "a-secret-generated-for-this-test"
 def coturn(tmp_path_factory) -> Iterator[int]:
     if shutil.which("turnserver") is None:
         pytest.fail("coturn is not installed: `make test` installs it with apt-get")
-    workdir = tmp_path_factory.mktemp("coturn")
-    port = free_port()
-    # Loopback peers are allowed only in this throw-away instance, so uclient can echo to itself.
-    config = f"""
-listening-ip=127.0.0.1
-relay-ip=127.0.0.1
-listening-port={port}
-min-port=49152
-max-port=49200
-use-auth-secret
-static-auth-secret={SECRET}
-realm=visavis.test
-no-tls
-no-dtls
-no-cli
-allow-loopback-peers
-log-file={workdir}/turn.log
-userdb={workdir}/turndb
-pidfile={workdir}/turn.pid
-"""
-    (workdir / "turnserver.conf").write_text(config)
-    server = subprocess.Popen(
-        ["turnserver", "-c", str(workdir / "turnserver.conf")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    wait_for_udp_listener(port)
-    try:
+    with loopback.coturn(tmp_path_factory.mktemp("coturn"), SECRET) as (port, _):
         yield port
-    finally:
-        server.terminate()
-        server.wait(10)
-
-
-def wait_for_udp_listener(port: int, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        listeners = subprocess.run(
-            ["ss", "-Hlun", f"sport = :{port}"], capture_output=True, text=True
-        ).stdout
-        if listeners.strip():
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"coturn is not listening on udp {port}")
 
 
 def allocate_and_echo(port: int, username: str, password: str) -> str:
