@@ -3,7 +3,6 @@ by the real programs: `nginx -t`, and coturn started on the file in a closed nam
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import signal
@@ -13,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.templates import REPO, render_templates
+
 DISTRIBUTIONS = ["Ubuntu-22", "Ubuntu-24", "Debian-12"]
 DOMAIN = "visavis.test"
 
@@ -36,28 +36,19 @@ def tls_files(tmp_path_factory) -> dict[str, str]:
 
 
 def render(distribution: str, output: Path, tls_files: dict[str, str]) -> None:
-    settings = {
-        "render_distribution": distribution,
-        "render_output": str(output),
-        "visavis_domain": DOMAIN,
-        "coturn_static_auth_secret": secrets.token_hex(32),
-        "certs_certificate_path": tls_files["cert"],
-        "certs_private_key_path": tls_files["key"],
-        "coturn_tls_certificate": tls_files["cert"],
-        "coturn_tls_private_key": tls_files["key"],
-        "nginx_dhparam_file": tls_files["dhparam"],
-        "certs_acme_webroot": str(output / "acme"),
-        "signaling_frontend_dir": str(REPO / "frontend"),
-    }
-    variables = output / "settings.json"
-    variables.write_text(json.dumps(settings))
-    done = subprocess.run(
-        [str(REPO / ".venv/bin/ansible-playbook"), "--inventory", "localhost,",
-         "--extra-vars", f"@{variables}", str(REPO / "tests/deploy/render.yml")],
-        capture_output=True, text=True, cwd=REPO / "infra/ansible",
-        env={**os.environ, "ANSIBLE_CONFIG": str(REPO / "infra/ansible/ansible.cfg")},
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    render_templates(
+        output,
+        distribution,
+        visavis_domain=DOMAIN,
+        coturn_static_auth_secret=secrets.token_hex(32),
+        certs_certificate_path=tls_files["cert"],
+        certs_private_key_path=tls_files["key"],
+        coturn_tls_certificate=tls_files["cert"],
+        coturn_tls_private_key=tls_files["key"],
+        nginx_dhparam_file=tls_files["dhparam"],
+        certs_acme_webroot=str(output / "acme"),
+        signaling_frontend_dir=str(REPO / "frontend"),
+    )
 
 
 @pytest.mark.parametrize("distribution", DISTRIBUTIONS)
