@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,6 +19,7 @@ from .config import Settings, load_settings
 from .hub import InProcessHub
 from .rooms import parse_room_code
 from .session import serve_member
+from .tamper import tamper_fingerprints
 from .turn import ice_servers
 
 
@@ -27,6 +29,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ice_servers=lambda: ice_servers(settings, time.time()),
         seat_grace=settings.seat_grace,
         empty_room_ttl=settings.empty_room_ttl,
+        transform=tamper_fingerprints if settings.test_tamper_fingerprint else None,
     )
     index = settings.frontend_dir / "index.html"
 
@@ -50,7 +53,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        refresher = None
+        if settings.turn_urls:
+            # Half the credentials' lifetime: nobody ever holds expired ones for long.
+            interval = settings.turn_ttl / 2
+            refresher = asyncio.create_task(hub.refresh_ice_servers(interval))
         yield
+        if refresher is not None:
+            refresher.cancel()
         await hub.close()
 
     static = settings.frontend_dir

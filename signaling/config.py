@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from starlette.config import Config
 
@@ -31,6 +33,25 @@ class Settings:
     turn_urls: tuple[str, ...] = ()
     turn_secret: str = field(default="", repr=False)
     turn_ttl: int = 3600
+    # Signs resume tokens so a restarted process can give seats back; random when unset.
+    resume_secret: str = field(default="", repr=False)
+    # Abuse limits (docs/operating.md lists them): per client address, then per socket.
+    public_url: str = ""  # when set, browsers must come from this origin
+    trusted_proxies: tuple[str, ...] = ()  # X-Forwarded-For is believed only from these
+    connections_per_ip: int = 32
+    rooms_per_minute: int = 20  # room creations per address
+    failed_joins_per_minute: int = 20  # unknown or full rooms per address
+    message_rate: float = 50.0  # frames per second per socket, sustained
+    message_burst: int = 200
+    byte_rate: float = 128 * 1024  # bytes per second per socket, sustained
+    byte_burst: int = 1024 * 1024
+    outbox_bytes: int = 1024 * 1024  # queued for a slow reader before it is disconnected
+    idle_timeout: float = 60.0  # a socket outside any room is closed after this
+    ping_interval: float = 20.0  # WebSocket pings; a socket silent for two intervals is dead
+    shutdown_timeout: float = 5.0
+    metrics_token: str = field(default="", repr=False)  # /metrics answers only with it
+    log_level: str = "info"
+    test_tamper_fingerprint: bool = False  # test-only: alter DTLS fingerprints in transit
 
     @property
     def transport_max_bytes(self) -> int:
@@ -59,6 +80,37 @@ def _number(config: Config, name: str, kind: type, default: float, minimum: floa
     if value < minimum:
         raise ConfigError(f"{ENV_PREFIX}{name}: {raw!r} must be at least {minimum}")
     return value
+
+
+def _flag(config: Config, name: str, default: bool) -> bool:
+    raw = config(name, default=None)
+    if raw is None:
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{ENV_PREFIX}{name}: {raw!r} is not true or false")
+
+
+def _networks(name: str, value: str) -> tuple[str, ...]:
+    networks = tuple(part.strip() for part in value.split(",") if part.strip())
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            message = f"{ENV_PREFIX}{name}: {network!r} is not an address or network"
+            raise ConfigError(message) from None
+    return networks
+
+
+def _origin(name: str, url: str) -> str:
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{ENV_PREFIX}{name}: {url!r} is not an http(s) URL")
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -93,5 +145,34 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         stun_urls=_urls("STUN_URLS", config("STUN_URLS", default=""), ("stun:", "stuns:")),
         turn_urls=turn_urls,
         turn_secret=turn_secret,
-        turn_ttl=int(_number(config, "TURN_TTL", int, defaults.turn_ttl, 60)),
+        turn_ttl=int(_number(config, "TURN_TTL", int, defaults.turn_ttl, 2)),
+        resume_secret=config("RESUME_SECRET", default=""),
+        public_url=_origin("PUBLIC_URL", config("PUBLIC_URL", default="")),
+        trusted_proxies=_networks("TRUSTED_PROXIES", config("TRUSTED_PROXIES", default="")),
+        **{
+            name: kind(_number(config, name.upper(), kind, getattr(defaults, name), minimum))
+            for name, kind, minimum in (
+                ("connections_per_ip", int, 1),
+                ("rooms_per_minute", int, 1),
+                ("failed_joins_per_minute", int, 1),
+                ("message_rate", float, 1),
+                ("message_burst", int, 1),
+                ("byte_rate", float, 1024),
+                ("byte_burst", int, 64 * 1024),
+                ("outbox_bytes", int, 64 * 1024),
+                ("idle_timeout", float, 1),
+                ("ping_interval", float, 1),
+                ("shutdown_timeout", float, 0),
+            )
+        },
+        metrics_token=config("METRICS_TOKEN", default=""),
+        log_level=_choice(config, "LOG_LEVEL", ("debug", "info", "warning", "error")),
+        test_tamper_fingerprint=_flag(config, "TEST_TAMPER_FINGERPRINT", False),
     )
+
+
+def _choice(config: Config, name: str, choices: tuple[str, ...]) -> str:
+    raw = config(name, default=choices[1]).lower()
+    if raw not in choices:
+        raise ConfigError(f"{ENV_PREFIX}{name}: {raw!r} is not one of {', '.join(choices)}")
+    return raw

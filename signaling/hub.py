@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 import msgspec
 
-from .protocol import Joined, PeerJoined, PeerLeft, ProtocolError, Relayed, encode
+from .protocol import IceServers, Joined, PeerJoined, PeerLeft, ProtocolError, Relayed, encode
 from .rooms import JoinOutcome, Room, RoomRegistry, Seat
 
 
@@ -30,9 +30,11 @@ class InProcessHub:
         ice_servers: Callable[[], list[dict[str, Any]]],
         seat_grace: float,
         empty_room_ttl: float,
+        transform: Callable[[msgspec.Raw], msgspec.Raw] | None = None,
     ) -> None:
         self.registry = RoomRegistry()
         self._ice_servers = ice_servers
+        self._transform = transform  # only the test-only fingerprint tamperer
         self._seat_grace = seat_grace
         self._empty_room_ttl = empty_room_ttl
         self._seats: dict[Connection, tuple[Room, Seat]] = {}
@@ -54,6 +56,8 @@ class InProcessHub:
         # Frames for a peer who is absent or reconnecting are dropped: negotiation restarts
         # on `peer-joined`, and stale descriptions would only confuse a fresh page.
         if other is not None and other.member is not None:
+            if self._transform is not None:
+                data = self._transform(data)
             await other.member.send(encode(Relayed(data)))
 
     async def leave(self, conn: Connection) -> None:
@@ -118,6 +122,14 @@ class InProcessHub:
         if not room.seats:
             loop = asyncio.get_running_loop()
             room.expiry_timer = loop.call_later(self._empty_room_ttl, self.registry.forget, room)
+
+    async def refresh_ice_servers(self, interval: float) -> None:
+        """Every `interval` seconds, give each member fresh TURN credentials, so a call longer
+        than their lifetime can still ICE-restart through the relay. Runs until cancelled."""
+        while True:
+            await asyncio.sleep(interval)
+            for conn in list(self._seats):
+                self._spawn(conn.send(encode(IceServers(self._ice_servers()))))
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)

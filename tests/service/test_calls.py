@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 import time
 
+import pytest
+
+from signaling.config import Settings
+
 CODE = re.compile(r"[a-hjkmnp-z]{4}-[a-hjkmnp-z]{4}-[a-hjkmnp-z]{4}")
 
 
@@ -197,3 +201,44 @@ def test_signal_to_an_absent_peer_is_dropped_without_error(connect_member):
     alice.send({"type": "signal", "data": {"candidate": None}})
 
     alice.expect_silence()
+
+
+@pytest.mark.parametrize(
+    "settings", [Settings(turn_urls=("turn:127.0.0.1:3478",), turn_secret="s", turn_ttl=2)]
+)
+def test_members_get_fresh_turn_credentials_before_theirs_expire(connect_member):
+    alice = connect_member()
+    first = alice.create()["ice_servers"][0]
+
+    refreshed = alice.recv(timeout=3)  # every TTL/2 = 1 s
+
+    assert refreshed["type"] == "ice-servers"
+    fresh = refreshed["ice_servers"][0]
+    assert fresh["urls"] == first["urls"]
+    assert int(fresh["username"].split(":")[0]) > int(first["username"].split(":")[0])
+
+
+@pytest.mark.parametrize("settings", [Settings(test_tamper_fingerprint=True)])
+def test_the_test_only_tamperer_alters_fingerprints_in_transit(connect_member):
+    alice, bob = connect_member(), connect_member()
+    room = alice.create()["room"]
+    bob.join(room)
+    alice.expect("peer-joined")
+    sdp = "v=0\\r\\na=fingerprint:sha-256 AB:CD:EF\\r\\na=setup:actpass\\r\\n"
+    alice.send('{"type":"signal","data":{"description":{"type":"offer","sdp":"' + sdp + '"}}}')
+
+    relayed = bob.recv()["data"]["description"]["sdp"]
+
+    assert "a=fingerprint:sha-256 0B:CD:EF" in relayed
+    assert "a=setup:actpass" in relayed
+
+
+def test_fingerprints_pass_untouched_by_default(connect_member):
+    alice, bob = connect_member(), connect_member()
+    room = alice.create()["room"]
+    bob.join(room)
+    alice.expect("peer-joined")
+    data = '{"sdp":"a=fingerprint:sha-256 AB:CD"}'
+    alice.send('{"type":"signal","data":' + data + "}")
+
+    assert bob.recv_text() == '{"type":"signal","data":' + data + "}"
