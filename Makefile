@@ -8,6 +8,8 @@ PY := $(VENV)/bin/python
 RUN_DIR := .run
 TLS_CERT := $(RUN_DIR)/tls/cert.pem
 TLS_KEY := $(RUN_DIR)/tls/key.pem
+# Signs resume tokens, so people keep their seats when `make run` is restarted.
+RESUME_SECRET := $(RUN_DIR)/resume-secret
 # Debian packages the tests drive for real: browser, TURN server, certificate tools, node.
 TEST_APT_PACKAGES := chromium coturn openssl nodejs
 TEST_COMMANDS := chromium turnserver turnutils_uclient openssl node
@@ -42,7 +44,12 @@ $(TLS_CERT):
 	  -keyout $(TLS_KEY) -out $@ 2>/dev/null
 	chmod 600 $(TLS_KEY)
 
-run: $(VENV)/.runtime $(TLS_CERT)
+$(RESUME_SECRET):
+	mkdir -p $(dir $@)
+	(umask 077 && openssl rand -hex 32 > $@)
+
+run: $(VENV)/.runtime $(TLS_CERT) $(RESUME_SECRET)
+	VISAVIS_RESUME_SECRET=$${VISAVIS_RESUME_SECRET:-$$(cat $(RESUME_SECRET))} \
 	VISAVIS_HOST=$${VISAVIS_HOST:-0.0.0.0} \
 	VISAVIS_TLS_CERT=$${VISAVIS_TLS_CERT:-$(TLS_CERT)} \
 	VISAVIS_TLS_KEY=$${VISAVIS_TLS_KEY:-$(TLS_KEY)} \

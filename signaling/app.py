@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         seat_grace=settings.seat_grace,
         empty_room_ttl=settings.empty_room_ttl,
         transform=tamper_fingerprints if settings.test_tamper_fingerprint else None,
+        resume_secret=settings.resume_secret,
     )
     index = settings.frontend_dir / "index.html"
 

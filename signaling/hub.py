@@ -7,6 +7,7 @@ signaling processes share rooms.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
@@ -31,8 +32,10 @@ class InProcessHub:
         seat_grace: float,
         empty_room_ttl: float,
         transform: Callable[[msgspec.Raw], msgspec.Raw] | None = None,
+        resume_secret: str = "",
     ) -> None:
-        self.registry = RoomRegistry()
+        self.registry = RoomRegistry(resume_secret)
+        self._started = time.monotonic()
         self._ice_servers = ice_servers
         self._transform = transform  # only the test-only fingerprint tamperer
         self._seat_grace = seat_grace
@@ -48,7 +51,9 @@ class InProcessHub:
 
     async def join(self, conn: Connection, room_code: str, resume: str | None) -> None:
         self._ensure_outside(conn)
-        await self._seated(conn, self.registry.join(room_code, conn, resume))
+        # Right after a (re)start, resume tokens may rebuild the rooms of the last process.
+        restore = time.monotonic() - self._started < self._seat_grace
+        await self._seated(conn, self.registry.join(room_code, conn, resume, restore))
 
     async def relay(self, conn: Connection, data: msgspec.Raw) -> None:
         room, seat = self._seat_of(conn)
@@ -92,6 +97,9 @@ class InProcessHub:
         self._seats[conn] = (room, seat)
         room.expiry_timer = _cancelled(room.expiry_timer)
         seat.grace_timer = _cancelled(seat.grace_timer)
+        if room.restoring and len(room.seats) == 1:
+            loop = asyncio.get_running_loop()
+            loop.call_later(self._seat_grace, _end_restoring, room)
         if outcome.replaced is not None:
             del self._seats[outcome.replaced]
             self._spawn(outcome.replaced.close_replaced())
@@ -144,6 +152,10 @@ class InProcessHub:
                 seat.grace_timer = _cancelled(seat.grace_timer)
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
+
+
+def _end_restoring(room: Room) -> None:
+    room.restoring = False
 
 
 def _cancelled(timer: asyncio.TimerHandle | None) -> None:

@@ -77,6 +77,7 @@ ERROR_MESSAGES = {
     "bad-room-code": "That is not a meeting code. Codes look like abcd-efgh-jkmn.",
     "room-not-found": "This meeting does not exist or has expired.",
     "room-full": "This meeting already has two people in it.",
+    "room-restoring": "This meeting is being restored after a server restart. Try again soon.",
     "replaced": "This meeting was opened again in another tab or window.",
 }
 

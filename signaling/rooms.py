@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -50,8 +53,32 @@ def _code_from_link(link: str) -> str:
     return segments[-1] if segments else ""
 
 
-def new_resume_token() -> str:
-    return secrets.token_urlsafe(16)
+class ResumeTokens:
+    """Resume tokens signed with the server's secret: `<role>.<nonce>.<mac>` bound to the room.
+
+    While a room exists, a token must also match its seat exactly (a released seat's token is
+    void). After a restart the rooms are gone, but a signed token still proves which seat of
+    which room its holder had, so the seat can be given back."""
+
+    def __init__(self, secret: str) -> None:
+        self._key = secret.encode() if secret else secrets.token_bytes(32)
+
+    def issue(self, code: str, polite: bool) -> str:
+        payload = f"{int(polite)}.{secrets.token_urlsafe(12)}"
+        return f"{payload}.{self._mac(code, payload)}"
+
+    def role(self, code: str, token: str) -> bool | None:
+        """The seat's `polite` if the token is genuine for this room, else None."""
+        payload, _, mac = token.rpartition(".")
+        if payload[:2] not in ("0.", "1.") or not secrets.compare_digest(
+            mac, self._mac(code, payload)
+        ):
+            return None
+        return payload[0] == "1"
+
+    def _mac(self, code: str, payload: str) -> str:
+        digest = hmac.new(self._key, f"{code}|{payload}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest[:18]).decode()
 
 
 @dataclass(eq=False)
@@ -71,6 +98,9 @@ class Room:
     code: str
     seats: list[Seat] = field(default_factory=list)
     expiry_timer: Any = None  # set by the hub while the room has no seats
+    # Rebuilt from a resume token after a restart: the other seat waits for its own token
+    # holder until the hub ends the restoration (a newcomer must not take it meanwhile).
+    restoring: bool = False
 
     def other(self, seat: Seat) -> Seat | None:
         return next((other for other in self.seats if other is not seat), None)
@@ -92,8 +122,9 @@ class JoinOutcome:
 class RoomRegistry:
     """All rooms of one process. Each method runs without awaiting, so it is atomic."""
 
-    def __init__(self) -> None:
+    def __init__(self, resume_secret: str = "") -> None:
         self.rooms: dict[str, Room] = {}
+        self.tokens = ResumeTokens(resume_secret)
 
     def create(self, member: Any) -> JoinOutcome:
         code = new_room_code()
@@ -102,20 +133,39 @@ class RoomRegistry:
         room = self.rooms[code] = Room(code)
         return JoinOutcome(room, self._take_seat(room, member), resumed=False)
 
-    def join(self, code_text: str, member: Any, resume: str | None) -> JoinOutcome:
+    def join(
+        self, code_text: str, member: Any, resume: str | None, restore: bool = False
+    ) -> JoinOutcome:
+        """Take a seat; `restore` lets a genuine resume token rebuild a room this process
+        does not know (it was restarted)."""
         code = parse_room_code(code_text)
         if code is None:
             raise ProtocolError("bad-room-code")
         room = self.rooms.get(code)
+        if room is None and restore and resume and self.tokens.role(code, resume) is not None:
+            room = self.rooms[code] = Room(code, restoring=True)
         if room is None:
             raise ProtocolError("room-not-found")
         seat = room.seat_for_token(resume)
         if seat is not None:
             replaced, seat.member = seat.member, member
             return JoinOutcome(room, seat, resumed=True, replaced=replaced)
+        if room.restoring:
+            return self._restore_seat(room, member, resume)
         if len(room.seats) >= len(ROLES):
             raise ProtocolError("room-full")
         return JoinOutcome(room, self._take_seat(room, member), resumed=False)
+
+    def _restore_seat(self, room: Room, member: Any, resume: str | None) -> JoinOutcome:
+        polite = self.tokens.role(room.code, resume) if resume else None
+        if polite is None or any(seat.polite == polite for seat in room.seats):
+            raise ProtocolError("room-restoring")
+        assert resume is not None
+        seat = Seat(polite=polite, resume_token=resume, member=member)
+        room.seats.append(seat)
+        if len(room.seats) == len(ROLES):
+            room.restoring = False
+        return JoinOutcome(room, seat, resumed=True)
 
     def release(self, room: Room, seat: Seat) -> None:
         """Free a seat; the room stays (empty) until the hub's expiry timer forgets it."""
@@ -125,10 +175,9 @@ class RoomRegistry:
         if not room.seats and self.rooms.get(room.code) is room:
             del self.rooms[room.code]
 
-    @staticmethod
-    def _take_seat(room: Room, member: Any) -> Seat:
+    def _take_seat(self, room: Room, member: Any) -> Seat:
         taken = {seat.polite for seat in room.seats}
         polite = next(role for role in ROLES if role not in taken)
-        seat = Seat(polite=polite, resume_token=new_resume_token(), member=member)
+        seat = Seat(polite=polite, resume_token=self.tokens.issue(room.code, polite), member=member)
         room.seats.append(seat)
         return seat
