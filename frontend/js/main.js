@@ -1,10 +1,12 @@
 // Wiring: the signaling socket, the peer connection, local media and the views.
 import {parseRoomCode, roomLink} from './codes.js';
+import {summarizeStats} from './facts.js';
 import {getLocalMedia, stopMedia} from './media.js';
 import {Peer} from './peer.js';
 import {Signaling} from './signaling.js';
 import {strings} from './strings.js';
 import * as ui from './ui.js';
+import {verificationCode} from './verification.js';
 
 const signaling = new Signaling();
 const state = {
@@ -14,6 +16,18 @@ const state = {
   iceServers: [],
   localStream: null,
   peer: null,
+  serverAway: false, // the socket dropped and is reconnecting; the call goes on meanwhile
+  waiting: '', // the sentence shown while nobody else is here
+  iceError: false, // the failure sentence is up because ICE gave up
+  facts: null,
+};
+// Test and debug only: `?relay=1` allows relayed candidates alone (forces the TURN path).
+const relayOnly = new URLSearchParams(location.search).get('relay') === '1';
+const STATS_INTERVAL_MS = 2000;
+
+// Messages on the peer-to-peer control channel, by `type`; chat and names add theirs here.
+const CONTROL_MESSAGES = {
+  media: ({mic, camera}) => ui.showRemoteMedia({mic, camera}),
 };
 
 // Server errors that end the attempt, and the sentence that explains each.
@@ -67,39 +81,101 @@ async function enterRoom(room) {
   else signaling.create();
 }
 
+/** The status line: the server link first, then the call's own state. */
+function renderStatus() {
+  if (state.serverAway) ui.setStatus(strings.serverReconnecting);
+  else if (state.peer) ui.setStatus(strings[CONNECTION_STATUS[state.peer.connectionState] ?? 'connecting']);
+  else ui.setStatus(state.waiting);
+}
+
 function waitForPeer(sentence) {
-  ui.setStatus(sentence);
+  state.waiting = sentence;
+  renderStatus();
   ui.showShare(true);
+}
+
+const hasRelay = (iceServers) => iceServers.some(({urls}) =>
+  [urls].flat().some((url) => /^turns?:/i.test(url)));
+
+function mediaState() {
+  const on = (kind) => Boolean(state.localStream?.getTracks()
+    .some((track) => track.kind === kind && track.enabled));
+  return {type: 'media', mic: on('audio'), camera: on('video')};
 }
 
 /** @param {boolean} waitForOffer true for the newcomer: the peer already there offers */
 function startPeer(waitForOffer) {
   closePeer();
   ui.showShare(false);
-  ui.setStatus(strings.connecting);
   const peer = new Peer({
     polite: state.polite,
     iceServers: state.iceServers,
+    relayOnly,
     localStream: state.localStream,
     send: (data) => signaling.signal(data),
     waitForOffer,
   });
+  const current = () => state.peer === peer;
   peer.addEventListener('remotestream', ({detail}) => ui.showRemote(detail));
   peer.addEventListener('connectionstatechange', ({detail}) => {
-    if (state.peer === peer) ui.setStatus(strings[CONNECTION_STATUS[detail] ?? 'connecting']);
+    if (!current()) return;
+    if (detail === 'connected' && state.iceError) {
+      state.iceError = false;
+      ui.setCallError();
+    }
+    renderStatus();
+  });
+  peer.addEventListener('gaveup', () => {
+    if (!current()) return;
+    state.iceError = true;
+    ui.setCallError(hasRelay(state.iceServers) ? strings.blockedRelay : strings.blockedNoRelay);
+  });
+  // Shown as soon as both descriptions are set, so a tampered one shows even if DTLS fails.
+  peer.addEventListener('negotiated', async ({detail}) => {
+    const code = await verificationCode(detail.local, detail.remote);
+    if (current()) ui.setVerificationCode(code);
+  });
+  peer.addEventListener('controlopen', () => peer.sendControl(mediaState()));
+  peer.addEventListener('control', ({detail}) => {
+    if (current()) CONTROL_MESSAGES[detail.type]?.(detail);
   });
   peer.addEventListener('error', ({detail}) => console.warn('visavis:', detail));
   state.peer = peer;
+  renderStatus();
 }
 
 function closePeer() {
   state.peer?.close();
   state.peer = null;
+  state.facts = null;
   ui.showRemote(null);
+  ui.showRemoteMedia(null);
+  ui.setVerificationCode(null);
+  ui.showFacts(null);
+}
+
+async function updateFacts() {
+  const peer = state.peer;
+  if (!peer || peer.connectionState === 'closed') return;
+  try {
+    const report = await peer.getStats();
+    if (state.peer !== peer) return;
+    state.facts = summarizeStats(report.values(), state.facts);
+    ui.showFacts(state.facts);
+  } catch {
+    // the connection closed while the stats were gathered
+  }
+}
+
+/** A new network (Wi-Fi to mobile, back online): new candidates, and the server at once. */
+function networkChanged() {
+  signaling.reconnectNow();
+  if (state.peer?.negotiated) state.peer.restartIce();
 }
 
 function endCall() {
   state.phase = 'ended';
+  state.serverAway = false;
   closePeer();
   stopMedia(state.localStream);
   state.localStream = null;
@@ -135,14 +211,16 @@ function toggleTracks(buttonId, kind) {
   const enabled = !tracks[0].enabled;
   for (const track of tracks) track.enabled = enabled;
   ui.setPressed(buttonId, !enabled);
+  state.peer?.sendControl(mediaState());
 }
 
 signaling.addEventListener('joined', ({detail}) => {
-  if (state.phase !== 'joining') {
+  if (!inCall()) {
     signaling.leave(); // the person moved on before the seat came
     return;
   }
   state.phase = 'in-room';
+  state.serverAway = false;
   state.room = detail.room;
   state.polite = detail.polite;
   state.iceServers = detail.ice_servers;
@@ -150,12 +228,33 @@ signaling.addEventListener('joined', ({detail}) => {
   const path = `/${detail.room}`;
   if (location.pathname !== path) history.pushState(null, '', path);
   ui.setMeeting(detail.room, roomLink(location.origin, detail.room));
-  if (detail.peer_present) startPeer(true);
-  else waitForPeer(strings.waiting);
+  if (state.peer) {
+    // Back after the socket dropped: the call never stopped, so keep its connection.
+    state.peer.polite = detail.polite;
+    state.peer.setIceServers(detail.ice_servers);
+    if (detail.peer_present) {
+      state.peer.hello();
+      state.peer.recover();
+    }
+    renderStatus();
+  } else if (detail.peer_present) {
+    startPeer(true);
+    state.peer.hello();
+  } else {
+    waitForPeer(strings.waiting);
+  }
 });
 
 signaling.addEventListener('peer-joined', () => {
-  if (state.phase === 'in-room') startPeer(false);
+  if (state.phase !== 'in-room') return;
+  // A connection that negotiated may still be good (only their socket came back): tell
+  // them which one is ours; if they reloaded, their fresh connection answers with a new one.
+  if (state.peer?.negotiated) {
+    state.peer.hello();
+    state.peer.recover();
+  } else {
+    startPeer(false);
+  }
 });
 
 signaling.addEventListener('peer-left', () => {
@@ -166,7 +265,11 @@ signaling.addEventListener('peer-left', () => {
 
 signaling.addEventListener('signal', ({detail}) => {
   // Without a peer the payload belongs to a negotiation that `peer-joined` restarts.
-  if (state.phase === 'in-room') state.peer?.handleSignal(detail.data);
+  if (state.phase !== 'in-room' || !state.peer) return;
+  const data = detail.data ?? {};
+  // A payload from a connection we never negotiated with: the other page reloaded.
+  if (!state.peer.accepts(data)) startPeer(data.description?.type === 'offer');
+  state.peer.handleSignal(data);
 });
 
 signaling.addEventListener('ice-servers', ({detail}) => {
@@ -176,6 +279,10 @@ signaling.addEventListener('ice-servers', ({detail}) => {
 
 signaling.addEventListener('error', ({detail}) => {
   const key = FATAL_ERRORS[detail.code];
+  if (state.peer && detail.code === 'room-not-found') {
+    ui.setCallError(strings.meetingLost); // after a reconnect: the media may well go on
+    return;
+  }
   if (!key) {
     ui.setCallError(`${strings.serverError} ${detail.message}`);
     return;
@@ -187,8 +294,14 @@ signaling.addEventListener('error', ({detail}) => {
   ui.setCallError(strings[key], {fatal: true});
 });
 
-signaling.addEventListener('close', () => {
+signaling.addEventListener('close', ({detail}) => {
   if (!inCall()) return;
+  if (detail.reconnecting) {
+    state.serverAway = true;
+    if (state.phase === 'in-room') renderStatus();
+    else ui.setStatus(strings.serverReconnecting);
+    return;
+  }
   // Media between the two browsers may well go on; only a new call needs the server.
   if (state.phase === 'joining') endCall();
   ui.setCallError(strings.socketClosed, {fatal: state.phase !== 'in-room'});
@@ -220,6 +333,7 @@ ui.onClick('toggle-mic', () => toggleTracks('toggle-mic', 'audio'));
 ui.onClick('toggle-camera', () => toggleTracks('toggle-camera', 'video'));
 ui.onClick('hang-up', hangUp);
 ui.onClick('unmute-remote', () => ui.unmuteRemote());
+ui.onClick('toggle-facts', () => ui.toggleFacts());
 ui.onClick('rejoin', () => enterRoom(state.room));
 ui.onClick('go-home', () => {
   history.pushState(null, '', '/');
@@ -228,6 +342,24 @@ ui.onClick('go-home', () => {
 ui.onClick('error-home', () => {
   history.pushState(null, '', '/');
   goHome();
+});
+
+window.addEventListener('online', networkChanged);
+navigator.connection?.addEventListener?.('change', networkChanged);
+setInterval(updateFacts, STATS_INTERVAL_MS);
+
+// Read-only handle for the browser tests (tests/browser/), not an API: the current
+// RTCPeerConnection, whether the server holds our seat, and a forced ICE restart.
+Object.defineProperty(window, 'visavis', {
+  value: Object.freeze({
+    get peerConnection() {
+      return state.peer?.connection ?? null;
+    },
+    get seated() {
+      return signaling.seated;
+    },
+    restartIce: () => state.peer?.restartIce(),
+  }),
 });
 
 const deepLink = parseRoomCode(location.href);

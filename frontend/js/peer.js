@@ -1,37 +1,58 @@
 // One RTCPeerConnection with the perfect-negotiation pattern (webrtc/samples). No DOM:
 // descriptions and candidates go out through `send`, media comes back as events.
 
+// `disconnected` often heals by itself; past this, an ICE restart is the faster way back.
+const DISCONNECTED_GRACE_MS = 3000;
+// ICE restarts in a row (without reaching `connected`) before the peer gives up.
+const MAX_ICE_RESTARTS = 2;
+
+const randomId = () => crypto.getRandomValues(new Uint32Array(2)).join('-');
+
 /**
+ * Every payload carries `session`, the id of the sending RTCPeerConnection, so that a page
+ * that reloaded (a new connection) is told apart from one whose socket merely reconnected.
+ *
  * Events: `remotestream` (detail: MediaStream), `track` (detail: RTCTrackEvent),
- * `connectionstatechange` (detail: RTCPeerConnectionState), `error` (detail: Error).
+ * `connectionstatechange` (detail: RTCPeerConnectionState), `negotiated` (detail:
+ * {local, remote}: the SDP of both descriptions once stable), `control` (detail: a message
+ * object from the other side's control channel), `controlopen`, `gaveup` (ICE restarts did
+ * not help), `error` (detail: Error).
  */
 export class Peer extends EventTarget {
   #pc;
-  #polite;
   #send;
+  #control;
   #makingOffer = false;
   #ignoreOffer = false;
   #srdAnswerPending = false;
   // Candidates that arrive before the remote description, with whether an offer was
   // being ignored when they came (their failure is then expected).
   #pendingCandidates = [];
+  #remoteSession = null;
+  #restarts = 0;
+  #disconnectedTimer = 0;
+  session = randomId();
+  /** The perfect-negotiation role; the server keeps it when a seat is resumed. */
+  polite;
 
   /**
    * @param {object} options
    * @param {boolean} options.polite `joined.polite`: the polite peer yields on glare
    * @param {RTCIceServer[]} [options.iceServers] `joined.ice_servers`, and nothing else
+   * @param {boolean} [options.relayOnly] only relayed candidates (test and debug: `?relay=1`)
    * @param {MediaStream|null} [options.localStream]
    * @param {(data: object) => void} options.send delivers a `signal` payload to the other peer
    * @param {boolean} [options.waitForOffer] let the other peer make the first offer: when both
    *   start at once, Chromium's rollback of the polite offer can leave ICE without candidates
    * @param {typeof RTCPeerConnection} [options.RTCPeerConnection]
    */
-  constructor({polite, iceServers = [], localStream = null, send, waitForOffer = false,
-    RTCPeerConnection = globalThis.RTCPeerConnection}) {
+  constructor({polite, iceServers = [], relayOnly = false, localStream = null, send,
+    waitForOffer = false, RTCPeerConnection = globalThis.RTCPeerConnection}) {
     super();
-    this.#polite = polite;
-    this.#send = send;
-    const pc = new RTCPeerConnection({iceServers});
+    this.polite = polite;
+    this.#send = (payload) => send({session: this.session, ...payload});
+    const pc = new RTCPeerConnection(relayOnly ? {iceServers, iceTransportPolicy: 'relay'}
+      : {iceServers});
     this.#pc = pc;
 
     pc.ontrack = (event) => {
@@ -42,9 +63,13 @@ export class Peer extends EventTarget {
     pc.onicecandidate = ({candidate}) => {
       if (candidate) this.#send({candidate});
     };
-    pc.onconnectionstatechange = () => {
-      if (pc.connectionState === 'failed') pc.restartIce();
-      this.#emit('connectionstatechange', pc.connectionState);
+    pc.onconnectionstatechange = () => this.#connectionChanged();
+    pc.onsignalingstatechange = () => {
+      const local = pc.localDescription?.sdp;
+      const remote = pc.remoteDescription?.sdp;
+      if (pc.signalingState === 'stable' && local && remote) {
+        this.#emit('negotiated', {local, remote});
+      }
     };
     pc.onnegotiationneeded = async () => {
       // The event comes again once the awaited offer is answered, if still needed.
@@ -60,6 +85,20 @@ export class Peer extends EventTarget {
       }
     };
 
+    // One channel both sides create with the same id: no extra negotiation round.
+    const control = pc.createDataChannel('control', {negotiated: true, id: 0});
+    control.onopen = () => this.#emit('controlopen');
+    control.onmessage = ({data}) => {
+      let message;
+      try {
+        message = JSON.parse(data);
+      } catch {
+        return;
+      }
+      if (message && typeof message.type === 'string') this.#emit('control', message);
+    };
+    this.#control = control;
+
     const tracks = localStream ? localStream.getTracks() : [];
     for (const track of tracks) pc.addTrack(track, localStream);
     // Without a camera or microphone we still want to see and hear the other person.
@@ -74,16 +113,44 @@ export class Peer extends EventTarget {
     return this.#pc.connectionState;
   }
 
+  /** The RTCPeerConnection itself, for stats and for tests. */
+  get connection() {
+    return this.#pc;
+  }
+
+  /** Whether this connection has completed a negotiation with some remote session. */
+  get negotiated() {
+    return Boolean(this.#pc.remoteDescription);
+  }
+
+  /**
+   * False when `data` comes from another connection than the one this peer negotiated
+   * with: the other page reloaded, and a fresh Peer must take over.
+   */
+  accepts({session} = {}) {
+    return !this.negotiated || !this.#remoteSession || session === this.#remoteSession;
+  }
+
+  /** Tell the other side which connection is ours (sent after (re)joining the room). */
+  hello() {
+    this.#send({});
+  }
+
   /** Handle one `signal` payload from the other peer: `{description}` or `{candidate}`. */
-  async handleSignal({description, candidate} = {}) {
+  async handleSignal({session, description, candidate} = {}) {
     const pc = this.#pc;
     if (pc.signalingState === 'closed') return;
+    if (session !== this.#remoteSession && !this.negotiated) {
+      // Candidates from a connection the other side has since replaced would only fail.
+      this.#remoteSession = session;
+      this.#pendingCandidates = [];
+    }
     try {
       if (description) {
         // With an answer being applied we will be stable by the time an offer is.
         const isStable = pc.signalingState === 'stable' ||
           (pc.signalingState === 'have-local-offer' && this.#srdAnswerPending);
-        this.#ignoreOffer = description.type === 'offer' && !this.#polite &&
+        this.#ignoreOffer = description.type === 'offer' && !this.polite &&
           (this.#makingOffer || !isStable);
         if (this.#ignoreOffer) return;
         this.#srdAnswerPending = description.type === 'answer';
@@ -106,16 +173,63 @@ export class Peer extends EventTarget {
     }
   }
 
-  /** New TURN credentials from the server (`ice-servers`). */
+  /** New TURN credentials from the server (`ice-servers`): used by the next ICE gathering. */
   setIceServers(iceServers) {
     this.#pc.setConfiguration({...this.#pc.getConfiguration(), iceServers});
   }
 
+  /** New ICE credentials and candidates, negotiated like any other change. */
+  restartIce() {
+    if (this.#pc.signalingState === 'closed') return;
+    clearTimeout(this.#disconnectedTimer);
+    this.#restarts += 1;
+    this.#pc.restartIce();
+  }
+
+  /**
+   * After signaling was away: an offer sent meanwhile may be lost, so send it again, and
+   * restart ICE if the media path is not up.
+   */
+  recover() {
+    const pc = this.#pc;
+    if (pc.signalingState === 'have-local-offer' && !this.#makingOffer) {
+      this.#send({description: pc.localDescription});
+    }
+    if (this.negotiated && ['disconnected', 'failed'].includes(pc.connectionState)) {
+      this.restartIce();
+    }
+  }
+
+  /** Send a small message over the control channel; dropped if it is not open. */
+  sendControl(message) {
+    if (this.#control.readyState === 'open') this.#control.send(JSON.stringify(message));
+  }
+
+  getStats() {
+    return this.#pc.getStats();
+  }
+
   close() {
     const pc = this.#pc;
+    clearTimeout(this.#disconnectedTimer);
     pc.ontrack = pc.onicecandidate = pc.onconnectionstatechange = pc.onnegotiationneeded = null;
+    pc.onsignalingstatechange = this.#control.onopen = this.#control.onmessage = null;
     this.#pendingCandidates = [];
     pc.close();
+  }
+
+  #connectionChanged() {
+    const state = this.#pc.connectionState;
+    clearTimeout(this.#disconnectedTimer);
+    if (state === 'connected') this.#restarts = 0;
+    if (state === 'disconnected') {
+      this.#disconnectedTimer = setTimeout(() => this.restartIce(), DISCONNECTED_GRACE_MS);
+    }
+    if (state === 'failed') {
+      if (this.#restarts < MAX_ICE_RESTARTS) this.restartIce();
+      else this.#emit('gaveup');
+    }
+    this.#emit('connectionstatechange', state);
   }
 
   async #addPendingCandidates() {

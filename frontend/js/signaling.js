@@ -1,5 +1,6 @@
-// The WebSocket to the signaling server (docs/protocol.md). No DOM: it only sends frames
-// and turns each frame it receives into an event named after the frame's `type`.
+// The WebSocket to the signaling server (docs/protocol.md). No DOM: it sends frames, turns
+// each frame it receives into an event named after the frame's `type`, and reconnects by
+// itself while it holds (or asks for) a seat, taking the seat back with its resume token.
 
 /**
  * @typedef {{urls: string|string[], username?: string, credential?: string}} IceServer
@@ -13,6 +14,12 @@
  */
 
 const OPEN = 1;
+const NORMAL_CLOSURE = 1000;
+// Reconnect delays: doubling from BASE up to CAP, each drawn from [d/2, d] so that a
+// server restart does not get every client back in the same instant. CAP is low enough
+// that a client is back within a few seconds of the server.
+const BACKOFF_BASE_MS = 250;
+const BACKOFF_CAP_MS = 3000;
 
 /** `wss://host/ws` for a page served from `https://host/...`. */
 export function socketUrl(location) {
@@ -21,14 +28,31 @@ export function socketUrl(location) {
 }
 
 /**
- * Events: `open`, `close` (detail: {code, reason}), and one per server frame type
- * (`joined`, `peer-joined`, `peer-left`, `signal`, `error`, `ice-servers`; detail: the frame).
+ * Milliseconds to wait before reconnect attempt number `attempt` (0 for the first).
+ * @param {number} attempt
+ * @param {number} [random] in [0, 1)
+ */
+export function backoffDelay(attempt, random = Math.random()) {
+  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.min(attempt, 16));
+  return Math.round(ceiling * (0.5 + random / 2));
+}
+
+/**
+ * Events: `open`, `close` (detail: {code, reason, reconnecting}), and one per server frame
+ * type (`joined`, `peer-joined`, `peer-left`, `signal`, `error`, `ice-servers`; detail: the
+ * frame).
  */
 export class Signaling extends EventTarget {
   #url;
   #WebSocket;
   #socket = null;
   #outbox = [];
+  // The frame that (re)takes our seat on a new socket: `create` until `joined`, then
+  // `join` with the resume token. Null once the seat is given up or lost.
+  #entry = null;
+  #seated = false;
+  #attempt = 0;
+  #timer = null;
 
   constructor(url = socketUrl(globalThis.location), {WebSocket = globalThis.WebSocket} = {}) {
     super();
@@ -40,12 +64,21 @@ export class Signaling extends EventTarget {
     return this.#socket?.readyState === OPEN;
   }
 
-  /** Open the socket unless it is open or opening; a reconnect policy calls this again. */
+  /** True from `joined` until the socket closes or the seat is left. */
+  get seated() {
+    return this.#seated;
+  }
+
+  /** Open the socket unless it is open or opening. */
   connect() {
+    clearTimeout(this.#timer);
+    this.#timer = null;
     if (this.#socket) return;
     const socket = new this.#WebSocket(this.#url);
     this.#socket = socket;
+    let replaced = false;
     socket.onopen = () => {
+      if (this.#entry) socket.send(JSON.stringify(this.#entry));
       for (const text of this.#outbox.splice(0)) socket.send(text);
       this.#emit('open');
     };
@@ -56,25 +89,41 @@ export class Signaling extends EventTarget {
       } catch {
         return;
       }
-      if (frame && typeof frame.type === 'string') this.#emit(frame.type, frame);
+      if (!frame || typeof frame.type !== 'string') return;
+      if (frame.type === 'joined') {
+        this.#entry = {type: 'join', room: frame.room, resume: frame.resume};
+        this.#seated = true;
+        this.#attempt = 0;
+      } else if (frame.type === 'error' && (!this.#seated || frame.code === 'replaced')) {
+        // Asking for the seat failed, or another tab took it: nothing left to take back.
+        this.#entry = null;
+        replaced ||= frame.code === 'replaced';
+      }
+      this.#emit(frame.type, frame);
     };
     socket.onclose = ({code, reason}) => {
       if (this.#socket !== socket) return;
       this.#socket = null;
       this.#outbox = [];
-      this.#emit('close', {code, reason});
+      this.#seated = false;
+      const reconnecting = Boolean(this.#entry) && !replaced;
+      if (reconnecting) this.#scheduleReconnect();
+      this.#emit('close', {code, reason, reconnecting});
     };
   }
 
+  /** Try now instead of waiting out the backoff (e.g. the device came back online). */
+  reconnectNow() {
+    if (this.#timer) this.connect();
+  }
+
   create() {
-    this.connect();
-    this.#send({type: 'create'});
+    this.#enter({type: 'create'});
   }
 
   /** @param {string} room @param {string|null} [resume] token from an earlier `joined` */
   join(room, resume) {
-    this.connect();
-    this.#send(resume ? {type: 'join', room, resume} : {type: 'join', room});
+    this.#enter(resume ? {type: 'join', room, resume} : {type: 'join', room});
   }
 
   signal(data) {
@@ -82,15 +131,41 @@ export class Signaling extends EventTarget {
   }
 
   leave() {
+    this.#entry = null;
+    this.#seated = false;
+    clearTimeout(this.#timer);
+    this.#timer = null;
     this.#send({type: 'leave'});
   }
 
-  /** Close on purpose: no `close` event follows. */
+  /** Close on purpose: no `close` event and no reconnect follow. */
   close() {
     const socket = this.#socket;
     this.#socket = null;
     this.#outbox = [];
-    socket?.close(1000);
+    this.#entry = null;
+    this.#seated = false;
+    clearTimeout(this.#timer);
+    this.#timer = null;
+    socket?.close(NORMAL_CLOSURE);
+  }
+
+  #enter(frame) {
+    if (this.open) {
+      this.#entry = frame;
+      this.#send(frame);
+      return;
+    }
+    this.#entry = frame; // sent first once the socket opens
+    this.connect();
+  }
+
+  #scheduleReconnect() {
+    const delay = backoffDelay(this.#attempt++);
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      if (this.#entry) this.connect();
+    }, delay);
   }
 
   // Frames wait while the socket opens; with no socket they are dropped (the server

@@ -124,3 +124,43 @@ export function onJoin(handler) {
 export function focusJoinCode() {
   byId('join-code').focus();
 }
+
+/** The connection's verdict next to the meeting code; null hides it. */
+export function setQuality(quality) {
+  const badge = byId('quality');
+  badge.hidden = !quality;
+  if (!quality) return;
+  badge.dataset.quality = quality;
+  badge.textContent = strings[`quality${quality[0].toUpperCase()}${quality.slice(1)}`];
+}
+
+/** Fill the details panel from facts.js's summary (null: no connection yet). */
+export function showFacts(facts) {
+  const show = (id, text) => { byId(id).textContent = text ?? '–'; };
+  const path = facts?.path && `${strings[facts.path === 'relayed' ? 'pathRelayed' : 'pathDirect']}${
+    facts.protocol ? ` (${facts.protocol})` : ''}`;
+  show('fact-path', path);
+  show('fact-rtt', facts?.rttMs != null ? `${facts.rttMs} ms` : null);
+  show('fact-loss', facts?.lossPercent != null ? `${facts.lossPercent} %` : null);
+  show('fact-bitrate', facts?.kbps != null
+    ? (facts.kbps >= 1000 ? `${(facts.kbps / 1000).toFixed(1)} Mbit/s` : `${facts.kbps} kbit/s`)
+    : null);
+  show('fact-resolution', facts?.width ? `${facts.width}×${facts.height}` : null);
+  setQuality(facts?.quality ?? null);
+}
+
+export function toggleFacts() {
+  const panel = byId('facts');
+  panel.hidden = !panel.hidden;
+  byId('toggle-facts').setAttribute('aria-expanded', String(!panel.hidden));
+}
+
+export function setVerificationCode(code) {
+  byId('verification-code').textContent = code ?? '–';
+}
+
+/** What the other side says about its microphone and camera; null hides both notes. */
+export function showRemoteMedia(media) {
+  byId('remote-mic-off').hidden = media?.mic !== false;
+  byId('remote-camera-off').hidden = media?.camera !== false;
+}

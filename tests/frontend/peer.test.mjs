@@ -18,6 +18,7 @@ class FakePeerConnection {
   added = []; // candidates given to addIceCandidate, in order
   offers = 0;
   iceRestarts = 0;
+  channels = [];
 
   constructor(configuration) {
     this.configuration = configuration;
@@ -26,6 +27,13 @@ class FakePeerConnection {
 
   addTrack(track, stream) {
     this.senders.push({track, stream});
+  }
+
+  createDataChannel(label, init) {
+    const channel = {label, ...init, readyState: 'connecting', sent: [],
+      send(text) { this.sent.push(JSON.parse(text)); }};
+    this.channels.push(channel);
+    return channel;
   }
 
   addTransceiver(kind, init) {
@@ -78,16 +86,21 @@ class FakePeerConnection {
   }
 }
 
-function makePeer({polite = true, localStream = null, iceServers = [], waitForOffer = false} = {}) {
-  const sent = [];
+function makePeer({polite = true, localStream = null, iceServers = [], waitForOffer = false,
+  relayOnly = false} = {}) {
+  const sent = []; // payloads without their `session`, which is checked on its own
+  const sessions = new Set();
   const errors = [];
   const peer = new Peer({
-    polite, localStream, iceServers, waitForOffer,
-    send: (data) => sent.push(structuredClone(data)),
+    polite, localStream, iceServers, waitForOffer, relayOnly,
+    send: ({session, ...data}) => {
+      sessions.add(session);
+      sent.push(structuredClone(data));
+    },
     RTCPeerConnection: FakePeerConnection,
   });
   peer.addEventListener('error', ({detail}) => errors.push(detail));
-  return {peer, pc: FakePeerConnection.last, sent, errors};
+  return {peer, pc: FakePeerConnection.last, sent, sessions, errors};
 }
 
 const stream = (...kinds) => {
@@ -225,4 +238,126 @@ test('after close, signals are ignored and nothing is reported', async () => {
   assert.deepEqual(sent, []);
   assert.deepEqual(errors, []);
   assert.equal(pc.onnegotiationneeded, null);
+});
+
+test('relay-only asks for relayed candidates alone', () => {
+  const {pc} = makePeer({relayOnly: true});
+  assert.deepEqual(pc.configuration, {iceServers: [], iceTransportPolicy: 'relay'});
+});
+
+test('every payload carries the id of the connection that sent it', async () => {
+  const {peer, pc, sent, sessions} = makePeer({polite: false});
+  peer.hello();
+  await peer.handleSignal({session: 'theirs', ...offer()});
+  assert.deepEqual(sent, [{}, {description: {type: 'answer', sdp: 'answer to their offer'}}]);
+  assert.deepEqual([...sessions], [peer.session]);
+  assert.notEqual(makePeer().peer.session, peer.session);
+});
+
+test('once negotiated, payloads from another connection are not accepted', async () => {
+  const {peer} = makePeer({polite: false});
+  assert.equal(peer.accepts({session: 'a'}), true, 'a fresh peer takes any connection');
+  await peer.handleSignal({session: 'a'}); // hello
+  assert.equal(peer.accepts({session: 'b'}), true, 'not negotiated yet: b may replace a');
+
+  await peer.handleSignal({session: 'b', ...offer()});
+
+  assert.equal(peer.negotiated, true);
+  assert.equal(peer.accepts({session: 'b'}), true);
+  assert.equal(peer.accepts({session: 'a'}), false, 'the other page reloaded');
+});
+
+test('candidates of a replaced connection are dropped before they are added', async () => {
+  const {peer, pc, errors} = makePeer({polite: false});
+  await peer.handleSignal({session: 'old', ...candidate('old-1')});
+  await peer.handleSignal({session: 'new', ...offer()});
+  await peer.handleSignal({session: 'new', ...candidate('new-1')});
+  assert.deepEqual(pc.added.map((c) => c.candidate), ['new-1']);
+  assert.deepEqual(errors, []);
+});
+
+test('stable with both descriptions announces them (for the verification code)', async () => {
+  const {peer, pc} = makePeer({polite: false});
+  const seen = [];
+  peer.addEventListener('negotiated', ({detail}) => seen.push(detail));
+  await peer.handleSignal(offer('remote sdp'));
+  pc.onsignalingstatechange();
+  assert.deepEqual(seen, [{local: 'answer to remote sdp', remote: 'remote sdp'}]);
+});
+
+test('a failed connection restarts ICE twice, then gives up until it connects again', () => {
+  const {pc, peer} = makePeer();
+  const events = [];
+  peer.addEventListener('connectionstatechange', ({detail}) => events.push(detail));
+  peer.addEventListener('gaveup', () => events.push('gaveup'));
+  const become = (state) => {
+    pc.connectionState = state;
+    pc.onconnectionstatechange();
+  };
+
+  become('failed');
+  become('failed');
+  become('failed');
+  assert.equal(pc.iceRestarts, 2);
+  assert.deepEqual(events, ['failed', 'failed', 'gaveup', 'failed']);
+
+  become('connected');
+  become('failed');
+  assert.equal(pc.iceRestarts, 3, 'a connection that recovered gets its restarts back');
+});
+
+test('disconnected for a few seconds restarts ICE; reconnecting in time does not', (t) => {
+  t.mock.timers.enable({apis: ['setTimeout']});
+  const {pc} = makePeer();
+  const become = (state) => {
+    pc.connectionState = state;
+    pc.onconnectionstatechange();
+  };
+
+  become('disconnected');
+  t.mock.timers.tick(2000);
+  become('connected');
+  t.mock.timers.tick(5000);
+  assert.equal(pc.iceRestarts, 0);
+
+  become('disconnected');
+  t.mock.timers.tick(3000);
+  assert.equal(pc.iceRestarts, 1);
+});
+
+test('recover() re-sends an offer that may have been lost and restarts a broken path',
+  async () => {
+    const {peer, pc, sent} = makePeer();
+    await pc.onnegotiationneeded();
+    peer.recover();
+    assert.deepEqual(sent, [{description: {type: 'offer', sdp: 'offer 1'}},
+      {description: {type: 'offer', sdp: 'offer 1'}}]);
+
+    await peer.handleSignal({description: {type: 'answer', sdp: 'their answer'}});
+    pc.connectionState = 'disconnected';
+    peer.recover();
+    assert.equal(pc.iceRestarts, 1);
+    assert.equal(sent.length, 2, 'stable: nothing to re-send');
+  });
+
+test('one negotiated control channel carries JSON messages both ways', () => {
+  const {peer, pc} = makePeer();
+  const [channel] = pc.channels;
+  assert.deepEqual({label: channel.label, negotiated: channel.negotiated, id: channel.id},
+    {label: 'control', negotiated: true, id: 0});
+  const received = [];
+  peer.addEventListener('control', ({detail}) => received.push(detail));
+
+  peer.sendControl({type: 'media', mic: false, camera: true});
+  assert.deepEqual(channel.sent, [], 'nothing is sent before the channel opens');
+  channel.readyState = 'open';
+  peer.sendControl({type: 'media', mic: false, camera: true});
+  channel.onmessage({data: '{"type":"media","mic":true,"camera":false}'});
+  channel.onmessage({data: '{"type":"chat","text":"hi"}'});
+  channel.onmessage({data: 'not json'});
+  channel.onmessage({data: '{"no":"type"}'});
+
+  assert.deepEqual(channel.sent, [{type: 'media', mic: false, camera: true}]);
+  assert.deepEqual(received, [{type: 'media', mic: true, camera: false},
+    {type: 'chat', text: 'hi'}]);
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
 
-import {Signaling, socketUrl} from '../../frontend/js/signaling.js';
+import {Signaling, backoffDelay, socketUrl} from '../../frontend/js/signaling.js';
 
 class FakeWebSocket {
   static instances = [];
@@ -108,7 +108,8 @@ test('each server frame becomes an event named after its type', () => {
   ]);
 });
 
-test('a dropped socket is reported once; frames without a socket are dropped', () => {
+test('a dropped socket is reported once; frames without a socket are dropped', (t) => {
+  t.mock.timers.enable({apis: ['setTimeout']});
   const {signaling, events, sockets} = connected();
   signaling.create();
   sockets[0].serverOpens();
@@ -116,7 +117,7 @@ test('a dropped socket is reported once; frames without a socket are dropped', (
   sockets[0].serverCloses(1006);
   signaling.signal({candidate: {}});
 
-  assert.deepEqual(events.at(-1), ['close', {code: 1006, reason: ''}]);
+  assert.deepEqual(events.at(-1), ['close', {code: 1006, reason: '', reconnecting: true}]);
   assert.equal(signaling.open, false);
   assert.equal(sockets.length, 1, 'a signal does not open a new socket');
 });
@@ -144,4 +145,86 @@ test('close() on purpose closes normally and emits no close event', () => {
 
   assert.equal(sockets[0].closedWith, 1000);
   assert.equal(events.some(([type]) => type === 'close'), false);
+});
+
+test('backoff doubles from 250 ms up to 3 s, each delay drawn from its upper half', () => {
+  const ceilings = [250, 500, 1000, 2000, 3000, 3000, 3000];
+  ceilings.forEach((ceiling, attempt) => {
+    assert.equal(backoffDelay(attempt, 0), ceiling / 2, `attempt ${attempt}, least`);
+    assert.equal(backoffDelay(attempt, 0.999999), ceiling, `attempt ${attempt}, most`);
+  });
+  assert.equal(backoffDelay(1000, 0.5), 2250, 'no overflow after many attempts');
+});
+
+function seatedSignaling() {
+  const tools = connected();
+  tools.signaling.create();
+  tools.sockets[0].serverOpens();
+  tools.sockets[0].serverSends({type: 'joined', room: 'abcd-efgh-jkmn', polite: false,
+    peer_present: false, resume: 'token-1', resumed: false, ice_servers: []});
+  return tools;
+}
+
+test('a dropped seat is taken back with the resume token, after a backoff delay', (t) => {
+  t.mock.timers.enable({apis: ['setTimeout']});
+  const {signaling, events, sockets} = seatedSignaling();
+  assert.equal(signaling.seated, true);
+
+  sockets[0].serverCloses(1006);
+  assert.equal(signaling.seated, false);
+  assert.deepEqual(events.at(-1), ['close', {code: 1006, reason: '', reconnecting: true}]);
+  assert.equal(sockets.length, 1, 'not at once');
+  t.mock.timers.tick(250);
+  assert.equal(sockets.length, 2);
+
+  sockets[1].serverCloses(1006); // the server is still down
+  t.mock.timers.tick(249);
+  assert.equal(sockets.length, 2);
+  t.mock.timers.tick(251);
+  assert.equal(sockets.length, 3);
+  sockets[2].serverOpens();
+
+  assert.deepEqual(sockets[2].sent, [{type: 'join', room: 'abcd-efgh-jkmn', resume: 'token-1'}]);
+});
+
+test('reconnectNow skips the wait; a seat taken by another tab is not reclaimed', (t) => {
+  t.mock.timers.enable({apis: ['setTimeout']});
+  const {signaling, events, sockets} = seatedSignaling();
+  sockets[0].serverCloses(1006);
+  signaling.reconnectNow();
+  assert.equal(sockets.length, 2);
+  sockets[1].serverOpens();
+
+  sockets[1].serverSends({type: 'error', code: 'replaced', message: 'another tab'});
+  sockets[1].serverCloses(1008);
+  t.mock.timers.tick(60_000);
+
+  assert.equal(sockets.length, 2);
+  assert.deepEqual(events.at(-1), ['close', {code: 1008, reason: '', reconnecting: false}]);
+});
+
+test('no reconnect after leave, nor when asking for the seat failed', (t) => {
+  t.mock.timers.enable({apis: ['setTimeout']});
+  const first = seatedSignaling();
+  first.signaling.leave();
+  first.sockets[0].serverCloses(1006);
+  t.mock.timers.tick(60_000);
+  assert.equal(first.sockets.length, 1);
+
+  const second = connected();
+  second.signaling.join('abcd-efgh-jkmn');
+  second.sockets[0].serverOpens();
+  second.sockets[0].serverSends({type: 'error', code: 'room-full', message: 'full'});
+  second.sockets[0].serverCloses(1006);
+  t.mock.timers.tick(60_000);
+  assert.equal(second.sockets.length, 1);
+});
+
+test('a 1001 "going away" (server restart) reconnects like any other drop', (t) => {
+  t.mock.timers.enable({apis: ['setTimeout']});
+  const {events, sockets} = seatedSignaling();
+  sockets[0].serverCloses(1001);
+  t.mock.timers.tick(250);
+  assert.equal(sockets.length, 2);
+  assert.equal(events.at(-1)[1].reconnecting, true);
 });
