@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging.config
 import re
 import subprocess
 import sys
@@ -10,6 +11,8 @@ import uvicorn
 
 from .app import create_app
 from .config import ConfigError, Settings, load_settings
+from .logs import event
+from .server import uvicorn_options
 
 
 def lan_addresses() -> list[str]:
@@ -18,7 +21,7 @@ def lan_addresses() -> list[str]:
         listing = subprocess.run(
             ["ip", "-o", "-4", "addr", "show", "scope", "global"],
             capture_output=True, text=True, timeout=5,
-        ).stdout
+        ).stdout  # fmt: skip
     except (OSError, subprocess.SubprocessError):
         return []
     return re.findall(r"\binet (\d+\.\d+\.\d+\.\d+)/", listing)
@@ -40,25 +43,13 @@ def main() -> None:
     except ConfigError as error:
         sys.exit(f"visavis: configuration error: {error}")
     print("visavis is running. Open:", *where_to_open(settings), sep="\n  ", flush=True)
-    try:
-        import uvloop  # noqa: F401
-
-        loop = "uvloop"
-    except ImportError:
-        loop = "asyncio"
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        ssl_certfile=settings.tls_cert or None,
-        ssl_keyfile=settings.tls_key or None,
-        ws="websockets-sansio",
-        ws_max_size=settings.transport_max_bytes,
-        # Frames are small JSON: compression costs ~40 KB and CPU per socket (docs/performance.md).
-        ws_per_message_deflate=False,
-        loop=loop,
-        log_level="info",
-    )
+    options = uvicorn_options(settings)
+    logging.config.dictConfig(options["log_config"])
+    if not settings.resume_secret:
+        event("resume-secret-missing", logging.WARNING, effect="seats are lost on restart")
+    if settings.test_tamper_fingerprint:
+        event("test-only-fingerprint-tampering-on", logging.WARNING)
+    uvicorn.run(create_app(settings), **options)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,6 +18,8 @@ from starlette.websockets import WebSocket
 
 from .config import Settings, load_settings
 from .hub import InProcessHub
+from .limits import AddressLimits
+from .metrics import CONTENT_TYPE
 from .rooms import parse_room_code
 from .session import serve_member
 from .tamper import tamper_fingerprints
@@ -32,6 +35,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         transform=tamper_fingerprints if settings.test_tamper_fingerprint else None,
         resume_secret=settings.resume_secret,
     )
+    limits = AddressLimits(settings)
     index = settings.frontend_dir / "index.html"
 
     async def healthz(request: Request) -> Response:
@@ -50,7 +54,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return FileResponse(index)
 
     async def signaling_socket(websocket: WebSocket) -> None:
-        await serve_member(websocket, hub, settings.max_frame_bytes)
+        await serve_member(websocket, hub, settings, limits)
+
+    async def metrics(request: Request) -> Response:
+        # Off unless a token is configured; then only with `Authorization: Bearer <token>`.
+        if not settings.metrics_token:
+            raise HTTPException(404)
+        given = request.headers.get("authorization", "").removeprefix("Bearer ").encode()
+        if not hmac.compare_digest(given, settings.metrics_token.encode()):
+            return PlainTextResponse("unauthorized", 401, {"WWW-Authenticate": "Bearer"})
+        return Response(hub.metrics.exposition(), media_type=CONTENT_TYPE)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -68,6 +81,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
+            Route("/metrics", metrics),
             WebSocketRoute("/ws", signaling_socket),
             Route("/", home),
             Mount("/js", StaticFiles(directory=static / "js"), name="js"),

@@ -13,6 +13,8 @@ from typing import Any, Protocol
 
 import msgspec
 
+from .logs import event, room_id
+from .metrics import Metrics
 from .protocol import IceServers, Joined, PeerJoined, PeerLeft, ProtocolError, Relayed, encode
 from .rooms import JoinOutcome, Room, RoomRegistry, Seat
 
@@ -33,8 +35,11 @@ class InProcessHub:
         empty_room_ttl: float,
         transform: Callable[[msgspec.Raw], msgspec.Raw] | None = None,
         resume_secret: str = "",
+        metrics: Metrics | None = None,
     ) -> None:
         self.registry = RoomRegistry(resume_secret)
+        self.metrics = metrics or Metrics()
+        self.metrics.watch_rooms(self.registry)
         self._started = time.monotonic()
         self._ice_servers = ice_servers
         self._transform = transform  # only the test-only fingerprint tamperer
@@ -47,13 +52,27 @@ class InProcessHub:
 
     async def create(self, conn: Connection) -> None:
         self._ensure_outside(conn)
-        await self._seated(conn, self.registry.create(conn))
+        outcome = self.registry.create(conn)
+        self.metrics.joins.labels("created").inc()
+        event("room-created", room=room_id(outcome.room.code))
+        await self._seated(conn, outcome)
 
     async def join(self, conn: Connection, room_code: str, resume: str | None) -> None:
         self._ensure_outside(conn)
         # Right after a (re)start, resume tokens may rebuild the rooms of the last process.
         restore = time.monotonic() - self._started < self._seat_grace
-        await self._seated(conn, self.registry.join(room_code, conn, resume, restore))
+        try:
+            outcome = self.registry.join(room_code, conn, resume, restore)
+        except ProtocolError as refused:
+            self.metrics.joins.labels(refused.code).inc()
+            raise
+        self.metrics.joins.labels("resumed" if outcome.resumed else "joined").inc()
+        if outcome.resumed:
+            self.metrics.resumes.inc()
+        await self._seated(conn, outcome)
+
+    def is_seated(self, conn: Connection) -> bool:
+        return conn in self._seats
 
     async def relay(self, conn: Connection, data: msgspec.Raw) -> None:
         room, seat = self._seat_of(conn)
@@ -63,11 +82,14 @@ class InProcessHub:
         if other is not None and other.member is not None:
             if self._transform is not None:
                 data = self._transform(data)
+            self.metrics.relayed_messages.inc()
+            self.metrics.relayed_bytes.inc(len(data))
             await other.member.send(encode(Relayed(data)))
 
     async def leave(self, conn: Connection) -> None:
         room, seat = self._seat_of(conn)
         del self._seats[conn]
+        event("seat-left", room=room_id(room.code))
         self._vacate(room, seat)
 
     async def disconnect(self, conn: Connection) -> None:
@@ -100,6 +122,7 @@ class InProcessHub:
         if room.restoring and len(room.seats) == 1:
             loop = asyncio.get_running_loop()
             loop.call_later(self._seat_grace, _end_restoring, room)
+        event("seat-taken", room=room_id(room.code), resumed=outcome.resumed, polite=seat.polite)
         if outcome.replaced is not None:
             del self._seats[outcome.replaced]
             self._spawn(outcome.replaced.close_replaced())
@@ -120,6 +143,7 @@ class InProcessHub:
     def _grace_ended(self, room: Room, seat: Seat) -> None:
         seat.grace_timer = None
         if seat.member is None and seat in room.seats:
+            event("seat-released", room=room_id(room.code))
             self._vacate(room, seat)
 
     def _vacate(self, room: Room, seat: Seat) -> None:
@@ -129,7 +153,11 @@ class InProcessHub:
             self._spawn(other.member.send(encode(PeerLeft())))
         if not room.seats:
             loop = asyncio.get_running_loop()
-            room.expiry_timer = loop.call_later(self._empty_room_ttl, self.registry.forget, room)
+            room.expiry_timer = loop.call_later(self._empty_room_ttl, self._expire, room)
+
+    def _expire(self, room: Room) -> None:
+        if self.registry.forget(room):
+            event("room-expired", room=room_id(room.code))
 
     async def refresh_ice_servers(self, interval: float) -> None:
         """Every `interval` seconds, give each member fresh TURN credentials, so a call longer

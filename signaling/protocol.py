@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import msgspec
@@ -58,9 +59,10 @@ class IceServers(msgspec.Struct, tag="ice-servers", tag_field="type"):
     ice_servers: list[dict[str, Any]]
 
 
-class Error(msgspec.Struct, tag="error", tag_field="type"):
+class Error(msgspec.Struct, tag="error", tag_field="type", omit_defaults=True):
     code: str
     message: str
+    retry_after: float | None = None  # seconds, with `rate-limited`
 
 
 # --- errors ----------------------------------------------------------------------------
@@ -79,21 +81,28 @@ ERROR_MESSAGES = {
     "room-full": "This meeting already has two people in it.",
     "room-restoring": "This meeting is being restored after a server restart. Try again soon.",
     "replaced": "This meeting was opened again in another tab or window.",
+    "rate-limited": "Too many attempts from your network. Try again in a little while.",
+    "too-many-connections": "Too many open connections from your network.",
+    "idle": "Closed after a while without joining a meeting.",
 }
 
 
 class ProtocolError(Exception):
     """A request that gets an `error` frame back; the connection stays usable."""
 
-    def __init__(self, code: str, detail: str = "") -> None:
+    def __init__(self, code: str, detail: str = "", retry_after: float | None = None) -> None:
         assert code in ERROR_MESSAGES, code
         super().__init__(code)
         self.code = code
         self.detail = detail
+        self.retry_after = retry_after
 
     def frame(self) -> Error:
         message = ERROR_MESSAGES[self.code]
-        return Error(self.code, f"{message} ({self.detail})" if self.detail else message)
+        message = f"{message} ({self.detail})" if self.detail else message
+        # Rounded up: a client that waits this long is let through.
+        retry_after = None if self.retry_after is None else math.ceil(self.retry_after * 10) / 10
+        return Error(self.code, message, retry_after)
 
 
 _decoder = msgspec.json.Decoder(ClientMessage)

@@ -171,9 +171,11 @@ class RoomRegistry:
         """Free a seat; the room stays (empty) until the hub's expiry timer forgets it."""
         room.seats.remove(seat)
 
-    def forget(self, room: Room) -> None:
+    def forget(self, room: Room) -> bool:
         if not room.seats and self.rooms.get(room.code) is room:
             del self.rooms[room.code]
+            return True
+        return False
 
     def _take_seat(self, room: Room, member: Any) -> Seat:
         taken = {seat.polite for seat in room.seats}

@@ -1,72 +1,226 @@
-"""One member's WebSocket: turns frames into hub requests and errors into `error` frames."""
+"""One member's WebSocket: turns frames into hub requests and errors into `error` frames,
+and enforces the per-socket and per-address limits."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+from collections import deque
+from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from starlette import status
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from . import protocol
+from .config import Settings
 from .hub import InProcessHub
+from .limits import AddressLimits, TokenBucket
+from .logs import event
 from .protocol import Create, Join, Leave, ProtocolError, Signal
+
+# A join refused for one of these counts towards the address's failed-join limit, which
+# makes guessing meeting codes impractical.
+FAILED_JOIN_CODES = frozenset({"bad-room-code", "room-not-found", "room-full", "room-restoring"})
+FLUSH_TIMEOUT = 1.0  # seconds to write what is queued when a session ends
+
+
+class _Close:
+    """Queued after the last frames: close the socket once they are written."""
+
+    __slots__ = ("code", "reason")
+
+    def __init__(self, code: int, reason: str) -> None:
+        self.code, self.reason = code, reason
 
 
 class WebSocketConnection:
-    """The hub's view of one socket. Sends to a socket that is going away are dropped:
-    its own session notices the disconnect and tells the hub."""
+    """The hub's view of one socket. `send` never waits: frames queue in an outbox that one
+    writer task drains, so a peer that does not read cannot stall the sender. Beyond
+    `outbox_bytes` queued, the socket is given up (`on_overflow`)."""
 
-    __slots__ = ("websocket",)
+    __slots__ = (
+        "websocket", "_outbox", "_queued", "_limit", "_wakeup", "_on_overflow", "overflowed"
+    )  # fmt: skip
 
-    def __init__(self, websocket: WebSocket) -> None:
+    def __init__(
+        self, websocket: WebSocket, outbox_bytes: int, on_overflow: Callable[[], object]
+    ) -> None:
         self.websocket = websocket
+        self._outbox: deque[str | _Close | None] = deque()
+        self._queued = 0
+        self._limit = outbox_bytes
+        self._wakeup = asyncio.Event()
+        self._on_overflow = on_overflow
+        self.overflowed = False
 
     async def send(self, text: str) -> None:
-        if self.websocket.application_state is not WebSocketState.CONNECTED:
+        if self.overflowed:
             return
-        with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
-            await self.websocket.send_text(text)
+        if self._queued + len(text) > self._limit:
+            self.overflowed = True
+            self._outbox.clear()
+            self._on_overflow()
+            return
+        self._queued += len(text)
+        self._enqueue(text)
+
+    def close_after_sending(self, code: int, reason: str) -> None:
+        self._enqueue(_Close(code, reason))
+
+    def stop(self) -> None:
+        """Let the writer finish what is queued, then end."""
+        self._enqueue(None)
 
     async def close_replaced(self) -> None:
         await self.send(protocol.encode(ProtocolError("replaced").frame()))
-        if self.websocket.application_state is WebSocketState.CONNECTED:
-            with contextlib.suppress(RuntimeError, OSError):
-                await self.websocket.close(status.WS_1008_POLICY_VIOLATION, "replaced")
+        self.close_after_sending(status.WS_1008_POLICY_VIOLATION, "replaced")
 
+    def _enqueue(self, item: str | _Close | None) -> None:
+        self._outbox.append(item)
+        self._wakeup.set()
 
-async def serve_member(websocket: WebSocket, hub: InProcessHub, max_frame_bytes: int) -> None:
-    await websocket.accept()
-    conn = WebSocketConnection(websocket)
-    try:
+    async def write_forever(self) -> None:
+        websocket = self.websocket
         while True:
-            message = await websocket.receive()
-            if message["type"] == "websocket.disconnect":
-                return
-            try:
-                await _handle(conn, hub, message, max_frame_bytes)
-            except ProtocolError as error:
-                await conn.send(protocol.encode(error.frame()))
-    except WebSocketDisconnect:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while self._outbox:
+                item = self._outbox.popleft()
+                if item is None:
+                    return
+                if isinstance(item, str):
+                    self._queued -= len(item)
+                if websocket.application_state is not WebSocketState.CONNECTED:
+                    continue  # gone: its session notices and tells the hub
+                with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+                    if isinstance(item, _Close):
+                        await websocket.close(item.code, item.reason)
+                        return
+                    await websocket.send_text(item)
+
+
+def origin_allowed(websocket: WebSocket, public_url: str) -> bool:
+    """Browsers must come from our own pages: another site's script could otherwise use a
+    visitor's browser against us. Clients without an Origin are not browsers."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True
+    if public_url:
+        return origin == public_url
+    return urlsplit(origin).netloc == websocket.headers.get("host")
+
+
+async def serve_member(
+    websocket: WebSocket, hub: InProcessHub, settings: Settings, limits: AddressLimits
+) -> None:
+    metrics = hub.metrics
+    if not origin_allowed(websocket, settings.public_url):
+        metrics.disconnects.labels("origin").inc()
+        await websocket.close(status.WS_1008_POLICY_VIOLATION)  # before accept: HTTP 403
         return
+    await websocket.accept()
+    address = websocket.client.host if websocket.client else "unknown"
+    if not limits.connections.acquire(address):
+        metrics.rate_limited.labels("connections").inc()
+        await websocket.send_text(protocol.encode(ProtocolError("too-many-connections").frame()))
+        await websocket.close(status.WS_1013_TRY_AGAIN_LATER, "too many connections")
+        return
+    reader = asyncio.current_task()
+    assert reader is not None
+    conn = WebSocketConnection(websocket, settings.outbox_bytes, reader.cancel)
+    writer = asyncio.create_task(conn.write_forever())
+    metrics.connections.inc()
+    try:
+        await _read_frames(conn, hub, settings, limits, address)
+    except asyncio.CancelledError:
+        if not conn.overflowed:
+            raise
+        reader.uncancel()
+        # It stopped reading while its peer kept sending: give up on it, memory stays bounded.
+        metrics.disconnects.labels("slow-reader").inc()
+        event("slow-reader-disconnected")
+        writer.cancel()
+        with contextlib.suppress(TimeoutError, WebSocketDisconnect, RuntimeError, OSError):
+            await asyncio.wait_for(websocket.close(1008, "slow reader"), FLUSH_TIMEOUT)
     finally:
+        conn.stop()
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(writer, FLUSH_TIMEOUT)
+        limits.connections.release(address)
+        metrics.connections.dec()
         await hub.disconnect(conn)
 
 
-async def _handle(
-    conn: WebSocketConnection, hub: InProcessHub, message: dict, max_frame_bytes: int
+async def _read_frames(
+    conn: WebSocketConnection,
+    hub: InProcessHub,
+    settings: Settings,
+    limits: AddressLimits,
+    address: str,
 ) -> None:
-    text = message.get("text")
-    if text is None:
-        raise ProtocolError("binary-frame")
-    frame = text.encode()
+    websocket, metrics = conn.websocket, hub.metrics
+    frames = TokenBucket(settings.message_rate, settings.message_burst)
+    volume = TokenBucket(settings.byte_rate, settings.byte_burst)
+    while True:
+        if hub.is_seated(conn):
+            message = await websocket.receive()  # pings keep a seated socket honest
+        else:
+            try:
+                message = await asyncio.wait_for(websocket.receive(), settings.idle_timeout)
+            except TimeoutError:
+                metrics.disconnects.labels("idle").inc()
+                await conn.send(protocol.encode(ProtocolError("idle").frame()))
+                conn.close_after_sending(status.WS_1008_POLICY_VIOLATION, "idle")
+                return
+        if message["type"] == "websocket.disconnect":
+            return
+        try:
+            text = message.get("text")
+            if text is None:
+                raise ProtocolError("binary-frame")
+            frame = text.encode()
+            wait = max(frames.wait_time(1), volume.wait_time(len(frame)))
+            if wait:
+                metrics.rate_limited.labels("messages").inc()
+                raise ProtocolError("rate-limited", retry_after=wait)
+            frames.take(1)
+            volume.take(len(frame))
+            await _handle(conn, hub, frame, settings.max_frame_bytes, limits, address)
+        except ProtocolError as error:
+            metrics.errors.labels(error.code).inc()
+            await conn.send(protocol.encode(error.frame()))
+
+
+async def _handle(
+    conn: WebSocketConnection,
+    hub: InProcessHub,
+    frame: bytes,
+    max_frame_bytes: int,
+    limits: AddressLimits,
+    address: str,
+) -> None:
     if len(frame) > max_frame_bytes:
         raise ProtocolError("too-large", f"{len(frame)} bytes, limit {max_frame_bytes}")
     request = protocol.decode(frame)
     if isinstance(request, Signal):
         await hub.relay(conn, request.data)
     elif isinstance(request, Join):
-        await hub.join(conn, request.room, request.resume)
+        wait = limits.failed_joins.wait_time(address)
+        if wait:
+            hub.metrics.rate_limited.labels("failed-joins").inc()
+            raise ProtocolError("rate-limited", retry_after=wait)
+        try:
+            await hub.join(conn, request.room, request.resume)
+        except ProtocolError as refused:
+            if refused.code in FAILED_JOIN_CODES:
+                limits.failed_joins.take(address)
+            raise
     elif isinstance(request, Create):
+        wait = limits.rooms.take(address)
+        if wait:
+            hub.metrics.rate_limited.labels("rooms").inc()
+            raise ProtocolError("rate-limited", retry_after=wait)
         await hub.create(conn)
     elif isinstance(request, Leave):
         await hub.leave(conn)

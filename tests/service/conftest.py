@@ -14,6 +14,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from signaling.app import create_app
 from signaling.config import Settings
+from signaling.server import uvicorn_options
 from tests.loopback import free_port
 
 
@@ -21,16 +22,8 @@ from tests.loopback import free_port
 def running_server(settings: Settings) -> Iterator[str]:
     """Serve create_app(settings) on loopback in a thread; yield the ws:// URL."""
     port = free_port()
-    config = uvicorn.Config(
-        create_app(settings),
-        host="127.0.0.1",
-        port=port,
-        ws="websockets-sansio",
-        ws_max_size=settings.transport_max_bytes,
-        ws_per_message_deflate=False,
-        log_level="warning",
-        lifespan="on",
-    )
+    options = {**uvicorn_options(settings), "host": "127.0.0.1", "port": port}
+    config = uvicorn.Config(create_app(settings), **options)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

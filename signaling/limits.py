@@ -1,0 +1,98 @@
+"""Abuse limits: token buckets per socket and per client address.
+
+A bucket holds up to `burst` tokens and refills at `rate` per second; an action that finds
+too few tokens is refused with the seconds until it would succeed."""
+
+from __future__ import annotations
+
+import time
+
+from .config import Settings
+
+
+class TokenBucket:
+    __slots__ = ("rate", "burst", "tokens", "stamp")
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = burst
+        self.stamp = time.monotonic()
+
+    def _refill(self, now: float) -> None:
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+
+    def wait_time(self, amount: float = 1.0) -> float:
+        """Seconds until `amount` tokens are there (0 if they are now); takes nothing."""
+        self._refill(time.monotonic())
+        return 0.0 if self.tokens >= amount else (amount - self.tokens) / self.rate
+
+    def take(self, amount: float = 1.0) -> float:
+        """Take `amount` tokens if there; else take nothing and return the seconds to wait."""
+        wait = self.wait_time(amount)
+        if wait == 0.0:
+            self.tokens -= amount
+        return wait
+
+    @property
+    def full(self) -> bool:
+        return self.wait_time(self.burst) == 0.0
+
+
+class PerAddress:
+    """One bucket per client address, `per_minute` actions each. Full buckets are forgotten
+    now and then, so memory follows the addresses that are actually busy."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._buckets: dict[str, TokenBucket] = {}
+        self._sweep_at = 2 * 1024
+
+    def _bucket(self, address: str) -> TokenBucket:
+        bucket = self._buckets.get(address)
+        if bucket is None:
+            if len(self._buckets) >= self._sweep_at:
+                self._sweep()
+            bucket = self._buckets[address] = TokenBucket(self.per_minute / 60, self.per_minute)
+        return bucket
+
+    def _sweep(self) -> None:
+        self._buckets = {key: bucket for key, bucket in self._buckets.items() if not bucket.full}
+        self._sweep_at = max(2 * 1024, 2 * len(self._buckets))
+
+    def wait_time(self, address: str) -> float:
+        bucket = self._buckets.get(address)
+        return 0.0 if bucket is None else bucket.wait_time()
+
+    def take(self, address: str) -> float:
+        return self._bucket(address).take()
+
+
+class ConnectionCount:
+    """Open sockets per client address."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._open: dict[str, int] = {}
+
+    def acquire(self, address: str) -> bool:
+        count = self._open.get(address, 0)
+        if count >= self.limit:
+            return False
+        self._open[address] = count + 1
+        return True
+
+    def release(self, address: str) -> None:
+        count = self._open.pop(address, 0) - 1
+        if count > 0:
+            self._open[address] = count
+
+
+class AddressLimits:
+    """The per-address limits of one process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.connections = ConnectionCount(settings.connections_per_ip)
+        self.rooms = PerAddress(settings.rooms_per_minute)
+        self.failed_joins = PerAddress(settings.failed_joins_per_minute)
