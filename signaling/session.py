@@ -138,18 +138,19 @@ async def serve_member(
             raise
         reader.uncancel()
         # It stopped reading while its peer kept sending: give up on it, memory stays bounded.
+        await hub.disconnect(conn)
         metrics.disconnects.labels("slow-reader").inc()
         event("slow-reader-disconnected")
         writer.cancel()
         with contextlib.suppress(TimeoutError, WebSocketDisconnect, RuntimeError, OSError):
             await asyncio.wait_for(websocket.close(1008, "slow reader"), FLUSH_TIMEOUT)
     finally:
+        await hub.disconnect(conn)
         conn.stop()
         with contextlib.suppress(TimeoutError, asyncio.CancelledError):
             await asyncio.wait_for(writer, FLUSH_TIMEOUT)
         limits.connections.release(address)
         metrics.connections.dec()
-        await hub.disconnect(conn)
 
 
 async def _read_frames(

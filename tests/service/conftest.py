@@ -85,6 +85,11 @@ class Member:
         self.socket.close()
 
 
+def member_at(sockets: ExitStack, ws_url: str) -> Member:
+    """A member on `ws_url`, closed when `sockets` closes."""
+    return Member(sockets.enter_context(connect(ws_url, max_size=None, open_timeout=5)))
+
+
 @pytest.fixture
 def settings() -> Settings:
     """Defaults with short timers, so grace and expiry can be observed in a test."""
@@ -102,7 +107,6 @@ def connect_member(server: str) -> Iterator[Callable[[], Member]]:
     with ExitStack() as sockets:
 
         def open_member() -> Member:
-            socket = connect(f"{server}/ws", max_size=None, open_timeout=5)
-            return Member(sockets.enter_context(socket))
+            return member_at(sockets, f"{server}/ws")
 
         yield open_member

@@ -6,22 +6,16 @@ import json
 import time
 from contextlib import ExitStack
 
-from websockets.sync.client import connect
-
 from signaling.config import Settings
-from tests.service.conftest import Member, running_server
+from tests.service.conftest import member_at, running_server
 
 SECRET = "a-secret-shared-by-both-runs-of-the-server"
-
-
-def _member(stack: ExitStack, url: str) -> Member:
-    return Member(stack.enter_context(connect(f"{url}/ws", open_timeout=5)))
 
 
 def _call_before_restart(settings: Settings) -> tuple[str, str, str]:
     """Alice and Bob in a room on a server that then stops: (room, alice's, bob's token)."""
     with running_server(settings) as url, ExitStack() as stack:
-        alice, bob = _member(stack, url), _member(stack, url)
+        alice, bob = member_at(stack, f"{url}/ws"), member_at(stack, f"{url}/ws")
         created = alice.create()
         joined = bob.join(created["room"])
         return created["room"], created["resume"], joined["resume"]
@@ -32,7 +26,7 @@ def test_both_people_get_their_seats_back_and_a_stranger_waits():
     room, alice_token, bob_token = _call_before_restart(settings)
 
     with running_server(settings) as url, ExitStack() as stack:
-        alice, stranger, bob = (_member(stack, url) for _ in range(3))
+        alice, stranger, bob = (member_at(stack, f"{url}/ws") for _ in range(3))
         back = alice.join(room, alice_token)
         assert back == {**back, "type": "joined", "resumed": True, "polite": False}
         assert back["peer_present"] is False
@@ -51,7 +45,7 @@ def test_a_server_with_another_secret_does_not_know_the_room():
     room, alice_token, _ = _call_before_restart(Settings(resume_secret=SECRET))
 
     with running_server(Settings(resume_secret="another")) as url, ExitStack() as stack:
-        assert _member(stack, url).join(room, alice_token)["code"] == "room-not-found"
+        assert member_at(stack, f"{url}/ws").join(room, alice_token)["code"] == "room-not-found"
 
 
 def test_tokens_rebuild_rooms_only_right_after_a_start():
@@ -60,7 +54,7 @@ def test_tokens_rebuild_rooms_only_right_after_a_start():
 
     with running_server(settings) as url, ExitStack() as stack:
         time.sleep(0.7)  # longer than the grace period since the start
-        assert _member(stack, url).join(room, alice_token)["code"] == "room-not-found"
+        assert member_at(stack, f"{url}/ws").join(room, alice_token)["code"] == "room-not-found"
 
 
 def test_a_token_is_bound_to_its_room():
@@ -69,5 +63,5 @@ def test_a_token_is_bound_to_its_room():
     other_room, _, _ = _call_before_restart(settings)
 
     with running_server(settings) as url, ExitStack() as stack:
-        answer = _member(stack, url).join(other_room, alice_token)
+        answer = member_at(stack, f"{url}/ws").join(other_room, alice_token)
         assert answer["code"] == "room-not-found", json.dumps(answer)
