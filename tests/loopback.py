@@ -66,11 +66,13 @@ def signaling_server(
     env: Mapping[str, str] | None = None,
     broker: str | None = None,
     server_dir: Path | None = None,
+    port: int | None = None,
 ) -> Iterator[Server]:
     """`python -m signaling` on a free loopback port, as it runs in production.
 
-    `server_dir` runs the package from another tree (a patched copy, to compare)."""
-    port = free_port()
+    `server_dir` runs the package from another tree (a patched copy, to compare); `port`
+    reuses a port (to restart a server in place) instead of picking a free one."""
+    port = port or free_port()
     server_env = {k: v for k, v in os.environ.items() if not k.startswith("VISAVIS_")}
     server_env.update({"VISAVIS_HOST": "127.0.0.1", "VISAVIS_PORT": str(port)})
     if tls:

@@ -268,7 +268,7 @@ signaling.addEventListener('signal', ({detail}) => {
   if (state.phase !== 'in-room' || !state.peer) return;
   const data = detail.data ?? {};
   // A payload from a connection we never negotiated with: the other page reloaded.
-  if (!state.peer.accepts(data)) startPeer(data.description?.type === 'offer');
+  if (state.peer.isFromAnotherConnection(data)) startPeer(data.description?.type === 'offer');
   state.peer.handleSignal(data);
 });
 
@@ -278,6 +278,7 @@ signaling.addEventListener('ice-servers', ({detail}) => {
 });
 
 signaling.addEventListener('error', ({detail}) => {
+  if (detail.retrying) return; // signaling asks again on a new socket; the status says so
   const key = FATAL_ERRORS[detail.code];
   if (state.peer && detail.code === 'room-not-found') {
     ui.setCallError(strings.meetingLost); // after a reconnect: the media may well go on

@@ -9,8 +9,10 @@ const MAX_ICE_RESTARTS = 2;
 const randomId = () => crypto.getRandomValues(new Uint32Array(2)).join('-');
 
 /**
- * Every payload carries `session`, the id of the sending RTCPeerConnection, so that a page
- * that reloaded (a new connection) is told apart from one whose socket merely reconnected.
+ * Every payload carries `session`, the id of the sending RTCPeerConnection, and `to`, the
+ * id of the receiving one once known: a page that reloaded (a new connection) is told apart
+ * from one whose socket merely reconnected, and what was meant for its old connection is
+ * dropped.
  *
  * Events: `remotestream` (detail: MediaStream), `track` (detail: RTCTrackEvent),
  * `connectionstatechange` (detail: RTCPeerConnectionState), `negotiated` (detail:
@@ -50,7 +52,8 @@ export class Peer extends EventTarget {
     waitForOffer = false, RTCPeerConnection = globalThis.RTCPeerConnection}) {
     super();
     this.polite = polite;
-    this.#send = (payload) => send({session: this.session, ...payload});
+    this.#send = (payload) => send({session: this.session,
+      ...(this.#remoteSession && {to: this.#remoteSession}), ...payload});
     const pc = new RTCPeerConnection(relayOnly ? {iceServers, iceTransportPolicy: 'relay'}
       : {iceServers});
     this.#pc = pc;
@@ -124,11 +127,11 @@ export class Peer extends EventTarget {
   }
 
   /**
-   * False when `data` comes from another connection than the one this peer negotiated
+   * True when `data` comes from another connection than the one this peer negotiated
    * with: the other page reloaded, and a fresh Peer must take over.
    */
-  accepts({session} = {}) {
-    return !this.negotiated || !this.#remoteSession || session === this.#remoteSession;
+  isFromAnotherConnection({session, to} = {}) {
+    return this.negotiated && this.#addressedHere(to) && session !== this.#remoteSession;
   }
 
   /** Tell the other side which connection is ours (sent after (re)joining the room). */
@@ -137,9 +140,9 @@ export class Peer extends EventTarget {
   }
 
   /** Handle one `signal` payload from the other peer: `{description}` or `{candidate}`. */
-  async handleSignal({session, description, candidate} = {}) {
+  async handleSignal({session, to, description, candidate} = {}) {
     const pc = this.#pc;
-    if (pc.signalingState === 'closed') return;
+    if (pc.signalingState === 'closed' || !this.#addressedHere(to)) return;
     if (session !== this.#remoteSession && !this.negotiated) {
       // Candidates from a connection the other side has since replaced would only fail.
       this.#remoteSession = session;
@@ -216,6 +219,11 @@ export class Peer extends EventTarget {
     pc.onsignalingstatechange = this.#control.onopen = this.#control.onmessage = null;
     this.#pendingCandidates = [];
     pc.close();
+  }
+
+  // Payloads for a connection of ours that a reload replaced are stale.
+  #addressedHere(to) {
+    return !to || to === this.session;
   }
 
   #connectionChanged() {

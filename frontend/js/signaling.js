@@ -20,6 +20,9 @@ const NORMAL_CLOSURE = 1000;
 // that a client is back within a few seconds of the server.
 const BACKOFF_BASE_MS = 250;
 const BACKOFF_CAP_MS = 3000;
+// Refusals that mean the seat cannot be had; any other refusal of `create`/`join` (the room
+// is being restored, too many attempts) is tried again on a new socket after a backoff.
+const FINAL_REFUSALS = new Set(['room-not-found', 'room-full', 'bad-room-code', 'replaced']);
 
 /** `wss://host/ws` for a page served from `https://host/...`. */
 export function socketUrl(location) {
@@ -40,7 +43,7 @@ export function backoffDelay(attempt, random = Math.random()) {
 /**
  * Events: `open`, `close` (detail: {code, reason, reconnecting}), and one per server frame
  * type (`joined`, `peer-joined`, `peer-left`, `signal`, `error`, `ice-servers`; detail: the
- * frame).
+ * frame; an `error` that will be retried has `retrying: true`).
  */
 export class Signaling extends EventTarget {
   #url;
@@ -53,6 +56,7 @@ export class Signaling extends EventTarget {
   #seated = false;
   #attempt = 0;
   #timer = null;
+  #retryAfterMs = 0;
 
   constructor(url = socketUrl(globalThis.location), {WebSocket = globalThis.WebSocket} = {}) {
     super();
@@ -95,9 +99,15 @@ export class Signaling extends EventTarget {
         this.#seated = true;
         this.#attempt = 0;
       } else if (frame.type === 'error' && (!this.#seated || frame.code === 'replaced')) {
-        // Asking for the seat failed, or another tab took it: nothing left to take back.
-        this.#entry = null;
-        replaced ||= frame.code === 'replaced';
+        if (FINAL_REFUSALS.has(frame.code)) {
+          // Asking for the seat failed, or another tab took it: nothing left to take back.
+          this.#entry = null;
+          replaced ||= frame.code === 'replaced';
+        } else if (this.#entry) {
+          this.#retryAfterMs = (frame.retry_after ?? 0) * 1000;
+          socket.close(NORMAL_CLOSURE); // and reconnect, which asks again
+          frame = {...frame, retrying: true};
+        }
       }
       this.#emit(frame.type, frame);
     };
@@ -161,7 +171,8 @@ export class Signaling extends EventTarget {
   }
 
   #scheduleReconnect() {
-    const delay = backoffDelay(this.#attempt++);
+    const delay = Math.max(backoffDelay(this.#attempt++), this.#retryAfterMs);
+    this.#retryAfterMs = 0;
     this.#timer = setTimeout(() => {
       this.#timer = null;
       if (this.#entry) this.connect();

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.loopback import make_certificate, signaling_server
@@ -28,11 +28,12 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def new_page(browser: Browser, server_url: str):
-    """Open pages in separate contexts: each is a person with their own tab and storage."""
+def open_page(browser: Browser):
+    """Open a URL in a context of its own: each page is a person with their own tab and
+    storage. For tests that start a server of their own."""
     contexts = []
 
-    def open_page(path: str = "/", init_script: str | None = None):
+    def open_url(url: str, init_script: str | None = None) -> Page:
         context = browser.new_context(
             ignore_https_errors=True,
             # Granted, Chromium gives real host candidates instead of mDNS names, which
@@ -44,9 +45,19 @@ def new_page(browser: Browser, server_url: str):
         if init_script:
             context.add_init_script(init_script)
         page = context.new_page()
-        page.goto(f"{server_url}{path}")
+        page.goto(url)
         return page
 
-    yield open_page
+    yield open_url
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def new_page(open_page, server_url: str):
+    """Open a path of the shared server in a new context."""
+
+    def open_path(path: str = "/", init_script: str | None = None) -> Page:
+        return open_page(f"{server_url}{path}", init_script)
+
+    return open_path

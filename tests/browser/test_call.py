@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from tests.browser.steps import (
+    MEDIA_TIMEOUT,
+    expect_remote_video_playing,
+    join_from_home,
+    start_meeting,
+)
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
-CODE = re.compile(r"^[a-hjkmnp-z]{4}-[a-hjkmnp-z]{4}-[a-hjkmnp-z]{4}$")
 SCREENSHOT = REPO_ROOT / "build" / "screenshots" / "call.png"
-MEDIA_TIMEOUT = 20_000  # ms: ICE, DTLS and the first decoded frame on a loaded machine
 PEER_LEFT = "The other person left."
 DENY_MEDIA = """
 navigator.mediaDevices.getUserMedia = async () => {
@@ -19,42 +23,12 @@ navigator.mediaDevices.getUserMedia = async () => {
 """
 
 
-def remote_frames(page: Page) -> int:
-    return page.evaluate(
-        "document.getElementById('remote-video').getVideoPlaybackQuality().totalVideoFrames"
-    )
-
-
-def expect_remote_video_playing(page: Page) -> None:
-    page.wait_for_function(
-        "document.getElementById('remote-video').videoWidth > 0", timeout=MEDIA_TIMEOUT
-    )
-    first = remote_frames(page)
-    page.wait_for_timeout(1000)
-    assert remote_frames(page) > first, "the remote video is not decoding new frames"
-
-
 def local_tracks_enabled(page: Page, kind: str) -> list[bool]:
     return page.evaluate(
         """kind => document.getElementById('local-video').srcObject
                .getTracks().filter(t => t.kind === kind).map(t => t.enabled)""",
         kind,
     )
-
-
-def start_meeting(new_page) -> tuple[Page, str]:
-    host = new_page("/")
-    host.click("#new-meeting")
-    code_text = host.locator("#meeting-code")
-    expect(code_text).to_have_text(CODE, timeout=10_000)
-    return host, code_text.inner_text()
-
-
-def join_from_home(new_page, code: str, init_script: str | None = None) -> Page:
-    guest = new_page("/", init_script)
-    guest.fill("#join-code", code.upper().replace("-", " "))
-    guest.click("#join")
-    return guest
 
 
 def test_two_people_see_each_other_and_the_meeting_is_private(new_page, server_url) -> None:

@@ -245,26 +245,38 @@ test('relay-only asks for relayed candidates alone', () => {
   assert.deepEqual(pc.configuration, {iceServers: [], iceTransportPolicy: 'relay'});
 });
 
-test('every payload carries the id of the connection that sent it', async () => {
-  const {peer, pc, sent, sessions} = makePeer({polite: false});
-  peer.hello();
-  await peer.handleSignal({session: 'theirs', ...offer()});
-  assert.deepEqual(sent, [{}, {description: {type: 'answer', sdp: 'answer to their offer'}}]);
-  assert.deepEqual([...sessions], [peer.session]);
-  assert.notEqual(makePeer().peer.session, peer.session);
-});
+test('every payload carries the id of its connection, and of the receiving one once known',
+  async () => {
+    const {peer, sent, sessions} = makePeer({polite: false});
+    peer.hello();
+    await peer.handleSignal({session: 'theirs', ...offer()});
+    assert.deepEqual(sent, [{},
+      {to: 'theirs', description: {type: 'answer', sdp: 'answer to their offer'}}]);
+    assert.deepEqual([...sessions], [peer.session]);
+    assert.notEqual(makePeer().peer.session, peer.session);
+  });
 
-test('once negotiated, payloads from another connection are not accepted', async () => {
-  const {peer} = makePeer({polite: false});
-  assert.equal(peer.accepts({session: 'a'}), true, 'a fresh peer takes any connection');
-  await peer.handleSignal({session: 'a'}); // hello
-  assert.equal(peer.accepts({session: 'b'}), true, 'not negotiated yet: b may replace a');
+test('once negotiated, payloads from another connection mean the other page reloaded',
+  async () => {
+    const {peer} = makePeer({polite: false});
+    assert.equal(peer.isFromAnotherConnection({session: 'a'}), false, 'a fresh peer takes any');
+    await peer.handleSignal({session: 'a'}); // hello
+    assert.equal(peer.isFromAnotherConnection({session: 'b'}), false, 'not negotiated yet');
 
-  await peer.handleSignal({session: 'b', ...offer()});
+    await peer.handleSignal({session: 'b', ...offer()});
 
-  assert.equal(peer.negotiated, true);
-  assert.equal(peer.accepts({session: 'b'}), true);
-  assert.equal(peer.accepts({session: 'a'}), false, 'the other page reloaded');
+    assert.equal(peer.negotiated, true);
+    assert.equal(peer.isFromAnotherConnection({session: 'b', to: peer.session}), false);
+    assert.equal(peer.isFromAnotherConnection({session: 'c'}), true, 'a new page says hello');
+    assert.equal(peer.isFromAnotherConnection({session: 'c', to: 'an old one of ours'}), false,
+      'meant for a connection of ours that no longer exists: just dropped');
+  });
+
+test('payloads meant for another connection of ours are dropped', async () => {
+  const {peer, pc, sent} = makePeer({polite: false});
+  await peer.handleSignal({session: 'theirs', to: 'not us', ...offer()});
+  assert.equal(pc.remoteDescription, null);
+  assert.deepEqual(sent, []);
 });
 
 test('candidates of a replaced connection are dropped before they are added', async () => {

@@ -228,3 +228,22 @@ test('a 1001 "going away" (server restart) reconnects like any other drop', (t) 
   assert.equal(sockets.length, 2);
   assert.equal(events.at(-1)[1].reconnecting, true);
 });
+
+test('a refusal that may pass (restoring, rate limit) is asked again after retry_after', (t) => {
+  t.mock.timers.enable({apis: ['setTimeout']});
+  const {signaling, events, sockets} = connected();
+  signaling.join('abcd-efgh-jkmn', 'token-1');
+  sockets[0].serverOpens();
+
+  sockets[0].serverSends({type: 'error', code: 'rate-limited', message: 'slow down',
+    retry_after: 1.5});
+  assert.equal(sockets[0].closedWith, 1000);
+  assert.equal(events.at(-1)[1].retrying, true);
+  sockets[0].serverCloses(1000);
+  t.mock.timers.tick(1499);
+  assert.equal(sockets.length, 1);
+  t.mock.timers.tick(1);
+  sockets[1].serverOpens();
+
+  assert.deepEqual(sockets[1].sent, [{type: 'join', room: 'abcd-efgh-jkmn', resume: 'token-1'}]);
+});

@@ -1,0 +1,60 @@
+"""What the two people can check for themselves: the verification code, and whether the
+other's microphone or camera is off (told peer to peer, never through the server)."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.steps import join_from_home, on_server, own_server, start_call, start_meeting
+
+CODE_SHAPE = re.compile(r"^\d{4} \d{4} \d{4}$")
+
+
+def verification_code(page: Page) -> str:
+    code = page.locator("#verification-code")
+    expect(code).to_have_text(CODE_SHAPE, timeout=20_000)
+    return code.inner_text()
+
+
+def test_both_people_see_the_same_verification_code(new_page) -> None:
+    host, guest, _ = start_call(new_page)
+
+    host.click("#toggle-facts")
+
+    expect(host.locator("#facts")).to_be_visible()
+    expect(host.locator("#facts")).to_contain_text("nobody is listening in")
+    assert verification_code(host) == verification_code(guest)
+    expect(host.locator("#fact-path")).to_contain_text("Direct (UDP)")
+    expect(host.locator("#fact-resolution")).to_contain_text("×", timeout=10_000)
+    expect(host.locator("#fact-rtt")).to_contain_text("ms")
+    expect(host.locator("#quality")).to_be_visible()
+
+
+def test_codes_differ_when_the_server_alters_a_fingerprint(open_page, tmp_path) -> None:
+    with own_server(tmp_path, VISAVIS_TEST_TAMPER_FINGERPRINT="true") as server:
+        people = on_server(open_page, server)
+        host, code = start_meeting(people)
+        guest = join_from_home(people, code)
+
+        # DTLS cannot succeed with a forged fingerprint, but both codes show before that.
+        assert verification_code(host) != verification_code(guest)
+
+
+def test_the_other_side_sees_when_mic_or_camera_is_off(new_page) -> None:
+    host, guest, _ = start_call(new_page)
+    mic_off, camera_off = host.locator("#remote-mic-off"), host.locator("#remote-camera-off")
+    expect(mic_off).to_be_hidden()
+    expect(camera_off).to_be_hidden()
+
+    guest.click("#toggle-mic")
+    expect(mic_off).to_be_visible()
+    expect(mic_off).to_have_text("Their microphone is off")
+    expect(camera_off).to_be_hidden()
+
+    guest.click("#toggle-camera")
+    guest.click("#toggle-mic")
+    expect(camera_off).to_be_visible()
+    expect(mic_off).to_be_hidden()
+    expect(guest.locator("#remote-camera-off")).to_be_hidden()
