@@ -7,12 +7,15 @@ its source), so a path the compose file forgot to mount stays unmapped and fails
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
 import re
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +46,31 @@ def dockerfile_arg(name: str) -> str:
     found = re.search(rf"^ARG {name}=(\S+)$", DOCKERFILE.read_text(), re.MULTILINE)
     assert found, f"the Dockerfile has no ARG {name} with a default"
     return found.group(1)
+
+
+def in_namespace(namespace: str, *command: str, **options) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["ip", "netns", "exec", namespace, *command], capture_output=True, text=True, **options
+    )
+
+
+def wait_for_listener(namespace: str, port: int, process: subprocess.Popen) -> bool:
+    deadline = time.monotonic() + 30
+    while process.poll() is None and time.monotonic() < deadline:
+        if in_namespace(namespace, "ss", "-Hltn", f"sport = :{port}").stdout.strip():
+            return True
+        time.sleep(0.3)
+    return False
+
+
+def stop(process: subprocess.Popen) -> str:
+    process.send_signal(signal.SIGTERM)
+    try:
+        output, _ = process.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+    return output or ""
 
 
 @dataclass
@@ -90,7 +118,9 @@ def site(tmp_path_factory) -> Site:
     """.env.example with DOMAIN set, rendered, and the init step run on the `tls` volume."""
     workdir = tmp_path_factory.mktemp("compose-site")
     env_file = workdir / ".env"
-    env_file.write_text(ENV_EXAMPLE.read_text().replace("DOMAIN=call.example.org", f"DOMAIN={DOMAIN}"))
+    env_file.write_text(
+        ENV_EXAMPLE.read_text().replace("DOMAIN=call.example.org", f"DOMAIN={DOMAIN}")
+    )
     done = render(env_file, workdir / "rendered")
     assert done.returncode == 0, done.stdout + done.stderr
     volumes = {name: workdir / "volumes" / name for name in load_compose()["volumes"]}
@@ -112,7 +142,7 @@ def signaling_venv(tmp_path_factory) -> Path:
     wheels = subprocess.run(
         [sys.executable, str(REPO / "infra/ansible/roles/signaling/files/build_wheelhouse.py"),
          "--project", str(REPO), "--cache", str(WHEEL_CACHE),
-         "--python-version", "%d.%d" % sys.version_info[:2], "--machine", platform.machine(),
+         "--python-version", "{}.{}".format(*sys.version_info[:2]), "--machine", platform.machine(),
          "--extras", dockerfile_arg("EXTRAS")],
         capture_output=True, text=True, timeout=900,
     )  # fmt: skip
@@ -154,7 +184,5 @@ def namespace(request) -> Iterator[str]:
         subprocess.run(["ip", "netns", "delete", name], check=True)
         (hosts_dir / "hosts").unlink(missing_ok=True)
         hosts_dir.rmdir()
-        try:
+        with contextlib.suppress(OSError):
             hosts_dir.parent.rmdir()  # /etc/netns, unless other tests use it too
-        except OSError:
-            pass

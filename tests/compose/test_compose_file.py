@@ -72,7 +72,9 @@ def test_vendored_schema_says_where_it_comes_from():
 def test_every_variable_is_documented_in_env_example_and_every_setting_is_used():
     documented = set(env_example())
     used_by_compose = {match[0] for match in VARIABLE.findall(COMPOSE_FILE.read_text())}
-    assert used_by_compose <= documented, f"missing from .env.example: {used_by_compose - documented}"
+    assert used_by_compose <= documented, (
+        f"missing from .env.example: {used_by_compose - documented}"
+    )
     render = (REPO / "compose/render.py").read_text()
     for name in documented - used_by_compose - {"COMPOSE_PROFILES"}:
         assert f'"{name}"' in render, f"{name} in .env.example is used by nothing"
@@ -121,7 +123,9 @@ def test_only_nginx_publishes_ports_and_signaling_stays_on_the_compose_network()
 def test_signaling_image_is_slim_non_root_without_compilers_and_checks_healthz():
     dockerfile = DOCKERFILE.read_text()
     stages = re.findall(r"^FROM (\S+)", dockerfile, re.M)
-    assert len(stages) == 2 and all(re.match(r"python:\$\{PYTHON_VERSION\}-slim", s) for s in stages)
+    assert len(stages) == 2 and all(
+        re.match(r"python:\$\{PYTHON_VERSION\}-slim", s) for s in stages
+    )
     final = final_stage(dockerfile)
     assert not re.search(r"apt-get|gcc|g\+\+|build-essential|\bcc\b|clang|pip wheel", final)
     user = re.findall(r"^USER (\S+)", final, re.M)
@@ -168,5 +172,5 @@ def test_readme_says_what_the_compose_path_is_tested_against():
     section = readme[readme.index("## Run with Docker Compose") :]
     section = section[: section.find("\n## ", 1)] if "\n## " in section[1:] else section
     for fact in ("make compose-config", "docker compose up", "nginx -t", "coturn", "schema",
-                 "wheelhouse", "not run"):  # fmt: skip
+                 "wheelhouse", "not been run with Docker"):  # fmt: skip
         assert fact in section, f"the README's compose section does not mention {fact!r}"

@@ -7,16 +7,25 @@ network."""
 from __future__ import annotations
 
 import re
-import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
-from .conftest import DOMAIN, REPO, Site, load_compose, read_env, render
+from .conftest import (
+    DOMAIN,
+    REPO,
+    Site,
+    in_namespace,
+    load_compose,
+    read_env,
+    render,
+    stop,
+    wait_for_listener,
+)
 
-NGINX_WRAPPER = """# The official nginx image's nginx.conf, reduced: its http block includes conf.d/*.conf.
+# The official nginx image's nginx.conf, reduced: its http block includes conf.d/*.conf.
+NGINX_WRAPPER = """
 user root;  # the image's workers run as nginx; here the files sit in root-only temp folders
 pid {workdir}/nginx.pid;
 error_log {workdir}/error.log;
@@ -30,31 +39,6 @@ http {{
     include {site};
 }}
 """
-
-
-def in_namespace(namespace: str, *command: str, **options) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        ["ip", "netns", "exec", namespace, *command], capture_output=True, text=True, **options
-    )
-
-
-def wait_for_listener(namespace: str, port: int, process: subprocess.Popen) -> bool:
-    deadline = time.monotonic() + 30
-    while process.poll() is None and time.monotonic() < deadline:
-        if in_namespace(namespace, "ss", "-Hltn", f"sport = :{port}").stdout.strip():
-            return True
-        time.sleep(0.3)
-    return False
-
-
-def stop(process: subprocess.Popen) -> str:
-    process.send_signal(signal.SIGTERM)
-    try:
-        output, _ = process.communicate(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        output, _ = process.communicate()
-    return output or ""
 
 
 def healthcheck(service: str) -> list[str]:
@@ -111,7 +95,9 @@ def test_init_step_made_a_certificate_coturn_can_read(site):
     tls = site.volumes["tls"]
     subject = subprocess.run(
         ["openssl", "x509", "-in", str(tls / "cert.pem"), "-noout", "-ext", "subjectAltName"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert f"DNS:{DOMAIN}" in subject
     key = (tls / "key.pem").stat()
@@ -151,7 +137,9 @@ def test_nginx_serves_the_stack_and_passes_its_healthcheck(
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     try:
-        assert wait_for_listener(namespace, 8000, signaling), (tmp_path / "signaling.log").read_text()
+        assert wait_for_listener(namespace, 8000, signaling), (
+            tmp_path / "signaling.log"
+        ).read_text()
         assert wait_for_listener(namespace, 443, nginx), stop(nginx)
         health = in_namespace(namespace, *healthcheck("nginx"), timeout=30)
         assert health.returncode == 0, health.stdout + health.stderr
