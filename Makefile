@@ -17,12 +17,13 @@ TEST_COMMANDS := chromium turnserver turnutils_uclient openssl node
 # Operator verbs (deploy, verify) and their test needs live beside the playbook.
 -include infra/make/*.mk
 
-.PHONY: help run test lint system-test-deps clean
+.PHONY: help run test lint fuzz system-test-deps clean
 
 help:
 	@echo "make run    serve visavis on https://localhost:8443 (self-signed certificate)"
 	@echo "make test   install what the tests need and run every test"
 	@echo "make lint   ruff on the Python code"
+	@echo "make fuzz   the property-based session fuzzer with many examples (FUZZ_EXAMPLES)"
 	@echo "make bench  call set-up, signaling capacity and client weight (docs/performance.md)"
 	@echo "make deploy HOST=... DOMAIN=...  /  make verify HOST=...  (docs/operating.md)"
 
@@ -75,3 +76,8 @@ test: system-test-deps $(VENV)/.test
 
 clean:
 	rm -rf $(VENV) $(RUN_DIR) build
+
+# `make test` runs the fuzzer briefly; this runs it long (the count goes in the note).
+FUZZ_EXAMPLES ?= 5000
+fuzz: $(VENV)/.test
+	VISAVIS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q -p no:cacheprovider tests/service/test_fuzz.py

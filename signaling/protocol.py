@@ -121,7 +121,10 @@ def decode(frame: bytes) -> ClientMessage:
 
 def _classify(frame: bytes, invalid: msgspec.ValidationError) -> ProtocolError:
     # Only on the error path: look again to tell an unknown type from a wrong shape.
-    value = msgspec.json.decode(frame)
+    try:
+        value = msgspec.json.decode(frame)
+    except msgspec.DecodeError:  # e.g. `0\x00`: a wrong type is seen before the bad bytes
+        return ProtocolError("bad-json")
     kind = value.get("type") if isinstance(value, dict) else None
     if isinstance(kind, str) and kind not in CLIENT_TYPES:
         return ProtocolError("unknown-type", repr(kind)[:64])

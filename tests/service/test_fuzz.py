@@ -1,0 +1,177 @@
+"""Property-based fuzzing of the frame decoder and of whole sessions.
+
+`make test` runs a bounded number of examples; `make fuzz` runs many more
+(VISAVIS_FUZZ_EXAMPLES)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from itertools import count
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
+from signaling import protocol
+from signaling.config import Settings
+from signaling.hub import InProcessHub
+from signaling.limits import AddressLimits
+from signaling.protocol import ERROR_MESSAGES, ProtocolError
+from signaling.session import _handle
+
+EXAMPLES = int(os.environ.get("VISAVIS_FUZZ_EXAMPLES", "100"))
+CLIENTS = 4
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+frames_like_ours = st.fixed_dictionaries(
+    {"type": st.sampled_from(["create", "join", "signal", "leave", "ping", ""])},
+    optional={"room": json_values, "resume": json_values, "data": json_values},
+).map(json.dumps)
+any_frame = st.one_of(
+    st.binary(max_size=200),
+    st.text(max_size=200).map(str.encode),
+    frames_like_ours.map(str.encode),
+)
+
+
+@settings(max_examples=EXAMPLES * 10, deadline=None)
+@given(any_frame)
+def test_the_decoder_answers_every_frame_with_a_message_or_a_known_error(frame: bytes):
+    try:
+        message = protocol.decode(frame)
+    except ProtocolError as error:
+        assert error.code in ERROR_MESSAGES
+        assert protocol.encode(error.frame()).startswith('{"type":"error"')
+    else:
+        assert isinstance(message, protocol.ClientMessage)
+
+
+class RecordingConnection:
+    """A member's socket that keeps what the server sent it."""
+
+    def __init__(self) -> None:
+        self.frames: list[dict] = []
+
+    async def send(self, text: str) -> None:
+        self.frames.append(json.loads(text))
+
+    async def close_replaced(self) -> None:
+        self.frames.append({"type": "closed"})
+
+
+class Sessions(RuleBasedStateMachine):
+    """Several clients send random valid and invalid frames through the real session
+    handler and hub. The model tracks each client's room only from what the server told it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loop = asyncio.new_event_loop()
+        # Limits have their own tests; here they would only cut sequences short.
+        self.settings = Settings(
+            seat_grace=60, rooms_per_minute=10**6, failed_joins_per_minute=10**6
+        )
+        self.hub = InProcessHub(lambda: [], self.settings.seat_grace, 60)
+        self.limits = AddressLimits(self.settings)
+        self.clients = [RecordingConnection() for _ in range(CLIENTS)]
+        self.rooms_of: dict[RecordingConnection, str | None] = dict.fromkeys(self.clients)
+        self.tokens: list[tuple[str, str]] = []  # (room, resume) seen by any client
+        self.markers = count()
+
+    def teardown(self) -> None:
+        self.loop.run_until_complete(self.hub.close())
+        self.loop.close()
+
+    def _send(self, client: RecordingConnection, frame: bytes) -> None:
+        before = len(client.frames)
+
+        async def handle() -> None:
+            try:
+                address = f"198.51.100.{self.clients.index(client) + 1}"
+                await _handle(client, self.hub, frame, 64 * 1024, self.limits, address)
+            except ProtocolError as error:
+                await client.send(protocol.encode(error.frame()))
+
+        self.loop.run_until_complete(handle())
+        for answer in client.frames[before:]:
+            if answer["type"] == "joined":
+                self.rooms_of[client] = answer["room"]
+                self.tokens.append((answer["room"], answer["resume"]))
+        refused = any(answer["type"] == "error" for answer in client.frames[before:])
+        if not refused and isinstance(protocol.decode(frame), protocol.Leave):
+            self.rooms_of[client] = None
+
+    @rule(who=st.integers(0, CLIENTS - 1))
+    def create(self, who: int) -> None:
+        self._send(self.clients[who], b'{"type":"create"}')
+
+    @rule(who=st.integers(0, CLIENTS - 1), pick=st.integers(0, 50), resume=st.booleans())
+    def join_a_known_room(self, who: int, pick: int, resume: bool) -> None:
+        if not self.tokens:
+            return
+        recent = self.tokens[-3:]  # mostly live rooms; older ones test stale codes and tokens
+        pool = recent if pick % 4 else self.tokens
+        room, token = pool[pick % len(pool)]
+        frame = {"type": "join", "room": room, **({"resume": token} if resume else {})}
+        if self.rooms_of[self.clients[who]] is not None:
+            self.leave(who)  # `anything` covers joining while seated
+        self._send(self.clients[who], json.dumps(frame).encode())
+
+    @rule(who=st.integers(0, CLIENTS - 1))
+    def leave(self, who: int) -> None:
+        self._send(self.clients[who], b'{"type":"leave"}')
+
+    @rule(who=st.integers(0, CLIENTS - 1), frame=any_frame)
+    def anything(self, who: int, frame: bytes) -> None:
+        self._send(self.clients[who], frame)
+
+    @rule(who=st.integers(0, CLIENTS - 1))
+    def signal(self, who: int) -> None:
+        sender = self.clients[who]
+        marker = next(self.markers)
+        self._send(sender, json.dumps({"type": "signal", "data": {"m": marker}}).encode())
+        receivers = [
+            client
+            for client in self.clients
+            if {"type": "signal", "data": {"m": marker}} in client.frames
+        ]
+        for receiver in receivers:
+            assert receiver is not sender
+            assert self.rooms_of[receiver] is not None
+            assert self.rooms_of[receiver] == self.rooms_of[sender]
+
+    @rule(who=st.integers(0, CLIENTS - 1))
+    def drop_connection(self, who: int) -> None:
+        gone = self.clients[who]
+        self.loop.run_until_complete(self.hub.disconnect(gone))
+        fresh = self.clients[who] = RecordingConnection()
+        del self.rooms_of[gone]
+        self.rooms_of[fresh] = None
+
+    @invariant()
+    def no_room_has_more_than_two_seats(self) -> None:
+        for room in self.hub.registry.rooms.values():
+            assert len(room.seats) <= 2
+            assert len({seat.polite for seat in room.seats}) == len(room.seats)
+
+    @invariant()
+    def a_replaced_client_is_out_of_its_room(self) -> None:
+        for client in self.clients:
+            if client.frames and client.frames[-1] == {"type": "closed"}:
+                self.rooms_of[client] = None  # the server closes it: its seat moved on
+
+
+Sessions.TestCase.settings = settings(
+    max_examples=EXAMPLES,
+    stateful_step_count=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+test_random_sessions_keep_rooms_apart_and_at_most_two = Sessions.TestCase
