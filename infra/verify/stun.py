@@ -1,4 +1,5 @@
-"""Just enough of STUN/TURN (RFC 5389, RFC 5766) to ask a TURN server for an allocation."""
+"""Just enough of STUN/TURN (RFC 5389, RFC 5766) to ask a TURN server for an allocation,
+and for permissions to relay to a peer (IPv4 or IPv6)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import hmac
 import os
 import socket
 import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 MAGIC_COOKIE = 0x2112A442
@@ -14,10 +17,16 @@ ALLOCATE_REQUEST = 0x0003
 ALLOCATE_SUCCESS = 0x0103
 ALLOCATE_ERROR = 0x0113
 REFRESH_REQUEST = 0x0004
+CREATE_PERMISSION_REQUEST = 0x0008
+CREATE_PERMISSION_SUCCESS = 0x0108
+CREATE_PERMISSION_ERROR = 0x0118
+SEND_INDICATION = 0x0016
 USERNAME = 0x0006
 MESSAGE_INTEGRITY = 0x0008
 ERROR_CODE = 0x0009
 LIFETIME = 0x000D
+XOR_PEER_ADDRESS = 0x0012
+DATA = 0x0013
 REALM = 0x0014
 NONCE = 0x0015
 XOR_RELAYED_ADDRESS = 0x0016
@@ -50,8 +59,10 @@ def attribute(kind: int, value: bytes) -> bytes:
     return struct.pack("!HH", kind, len(value)) + value + padding
 
 
-def message(kind: int, attributes: bytes, key: bytes | None = None) -> bytes:
-    transaction = os.urandom(12)
+def message(
+    kind: int, attributes: bytes, key: bytes | None = None, transaction: bytes | None = None
+) -> bytes:
+    transaction = transaction or os.urandom(12)
     if key is None:
         return struct.pack("!HHI", kind, len(attributes), MAGIC_COOKIE) + transaction + attributes
     # MESSAGE-INTEGRITY covers the header with a length that already counts its own 24 bytes.
@@ -85,13 +96,61 @@ def exchange(sock: socket.socket, request: bytes) -> Reply:
 
 def allocate(address: str, port: int, username: str, password: str) -> Reply:
     """Allocate a UDP relay with long-term credentials; frees it again when it succeeded."""
+    with allocation(address, port, username, password) as granted:
+        return granted.reply
+
+
+def xor_address(address: str, port: int, transaction: bytes) -> bytes:
+    """The value of an XOR-PEER-ADDRESS (or XOR-RELAYED-ADDRESS) for an IPv4 or IPv6 peer."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    packed = socket.inet_pton(family, address)
+    mask = struct.pack("!I", MAGIC_COOKIE) + transaction  # IPv4 uses the first 4 bytes only
+    xored = bytes(byte ^ key for byte, key in zip(packed, mask[: len(packed)], strict=True))
+    code = 0x02 if family == socket.AF_INET6 else 0x01
+    return struct.pack("!BBH", 0, code, port ^ (MAGIC_COOKIE >> 16)) + xored
+
+
+@dataclass
+class Allocation:
+    """An allocation attempt on a connected UDP socket; `reply` says whether it was granted."""
+
+    sock: socket.socket
+    reply: Reply
+    key: bytes = b""
+    signed: bytes = b""  # USERNAME, REALM and NONCE, for every further request
+
+    @property
+    def granted(self) -> bool:
+        return self.reply.kind == ALLOCATE_SUCCESS
+
+    def create_permission(self, peer: str, port: int = 0) -> Reply:
+        """Ask to relay to (and from) peer; a server refusing the peer answers 403."""
+        transaction = os.urandom(12)
+        peer_address = attribute(XOR_PEER_ADDRESS, xor_address(peer, port, transaction))
+        request = message(CREATE_PERMISSION_REQUEST, peer_address + self.signed, self.key,
+                          transaction)  # fmt: skip
+        return exchange(self.sock, request)
+
+    def send(self, peer: str, port: int, data: bytes) -> None:
+        """A Send indication: the server relays data to peer if a permission allows it."""
+        transaction = os.urandom(12)
+        attributes = attribute(XOR_PEER_ADDRESS, xor_address(peer, port, transaction))
+        self.sock.send(message(SEND_INDICATION, attributes + attribute(DATA, data), None,
+                               transaction))  # fmt: skip
+
+
+@contextmanager
+def allocation(address: str, port: int, username: str, password: str) -> Iterator[Allocation]:
+    """Allocate a UDP relay with long-term credentials, keep it while the block runs, then
+    free it (when it was granted)."""
     transport = attribute(REQUESTED_TRANSPORT, bytes([UDP, 0, 0, 0]))
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.settimeout(2)
         sock.connect((address, port))
         challenge = exchange(sock, message(ALLOCATE_REQUEST, transport))
         if challenge.error_code != 401:
-            return challenge
+            yield Allocation(sock, challenge)
+            return
         realm, nonce = challenge.attributes[REALM], challenge.attributes[NONCE]
         key = hashlib.md5(f"{username}:{realm.decode()}:{password}".encode()).digest()
         signed = (
@@ -100,6 +159,9 @@ def allocate(address: str, port: int, username: str, password: str) -> Reply:
             + attribute(NONCE, nonce)
         )
         reply = exchange(sock, message(ALLOCATE_REQUEST, transport + signed, key))
-        if reply.kind == ALLOCATE_SUCCESS:
-            exchange(sock, message(REFRESH_REQUEST, attribute(LIFETIME, bytes(4)) + signed, key))
-        return reply
+        try:
+            yield Allocation(sock, reply, key, signed)
+        finally:
+            if reply.kind == ALLOCATE_SUCCESS:
+                exchange(sock, message(REFRESH_REQUEST, attribute(LIFETIME, bytes(4)) + signed,
+                                       key))  # fmt: skip

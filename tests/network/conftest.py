@@ -1,0 +1,179 @@
+"""Fixtures of the NAT lab: the server's files (rendered once), a call between two homes
+built fresh for each test, and a summary of set-up times and frame rates at the end."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.loopback import REPO_ROOT
+from tests.network import services
+from tests.network.lab import (
+    HomeNetwork,
+    Impairment,
+    closed_server,
+    nat_lab,
+    sweep_stale_namespaces,
+)
+
+COMMANDS = ["ip", "nft", "turnserver", "openssl", "/usr/bin/chromium"]
+CALL_TIMEOUT = 150  # seconds for the driver: a call that fails for good takes about a minute
+_measurements = pytest.StashKey[list[str]]()
+
+
+@dataclass
+class Call:
+    """What one call looked like from the two homes (the driver's JSON, lightly typed)."""
+
+    result: dict
+    public_addresses: list[str]
+
+    @property
+    def host(self) -> dict:
+        return self.result["host"]
+
+    @property
+    def guest(self) -> dict:
+        return self.result["guest"]
+
+    @property
+    def sides(self) -> list[dict]:
+        return [self.host, self.guest]
+
+    @property
+    def connected(self) -> bool:
+        return self.result["ice"] in ("connected", "completed")
+
+    def pair(self, side: dict) -> dict:
+        pair = side["stats"] and side["stats"]["pair"]
+        assert pair, f"no selected candidate pair: {json.dumps(side)[:2000]}"
+        return pair
+
+    def path(self, side: dict) -> str:
+        pair = self.pair(side)
+        ends = []
+        for end in (pair["local"], pair["remote"]):
+            via = f" over {end['relayProtocol']}" if end["relayProtocol"] else ""
+            ends.append(f"{end['type']}{via}")
+        return " <-> ".join(ends)
+
+
+@pytest.fixture(scope="session")
+def server_files(tmp_path_factory: pytest.TempPathFactory) -> services.ServerFiles:
+    missing = [command for command in COMMANDS if shutil.which(command) is None]
+    if missing:
+        pytest.fail(f"the network lab needs {', '.join(missing)}: `make test` installs them")
+    if os.geteuid() != 0:
+        pytest.fail("the network lab makes network namespaces: run the tests as root")
+    sweep_stale_namespaces()
+    return services.make_server_files(tmp_path_factory.mktemp("lab-server"))
+
+
+@pytest.fixture
+def measure(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Note a figure for the summary printed at the end of the run."""
+    noted = request.config.stash.setdefault(_measurements, [])
+    return lambda line: noted.append(f"{request.node.name}: {line}")
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    noted = config.stash.get(_measurements, [])
+    if noted:
+        terminalreporter.section("network lab: call set-up and frame rates")
+        for line in noted:
+            terminalreporter.line(line)
+
+
+@pytest.fixture
+def call_between_homes(server_files: services.ServerFiles, tmp_path: Path):
+    """Build the lab, start coturn and signaling on the internet, and have home 1 start a
+    meeting that home 2 joins from its own browser. The lab is gone when this returns."""
+
+    def call(
+        homes: tuple[HomeNetwork, HomeNetwork] = (HomeNetwork(), HomeNetwork()),
+        *,
+        stun: bool = True,
+        turn: tuple[str, ...] = (),
+        impairment: Impairment | None = None,
+        frame_rate: bool = False,
+        timeout: float = 30,
+    ) -> Call:
+        ice = services.ice_settings(server_files, stun=stun, turn=turn)
+        with (
+            nat_lab(homes, impairment) as lab,
+            services.coturn(lab.internet, server_files, tmp_path),
+            services.signaling(lab.internet, server_files, tmp_path, ice) as url,
+        ):
+            wrappers = []
+            for home in lab.homes:
+                # Playwright starts this as the browser: Chromium inside the home's namespace.
+                wrapper = tmp_path / f"chromium-{home.name}"
+                wrapper.write_text(
+                    f'#!/bin/sh\nexec ip netns exec {home.namespace} /usr/bin/chromium "$@"\n'
+                )
+                wrapper.chmod(0o755)
+                wrappers.append(str(wrapper))
+            spec = {
+                "url": url,
+                "wrappers": wrappers,
+                "timeout": timeout,
+                "frame_rate": frame_rate,
+                "chromium_args": [server_files.trusted_by_chromium()],
+            }
+            spec_file = tmp_path / "call.json"
+            spec_file.write_text(json.dumps(spec))
+            result = _drive(spec_file)
+            return Call(result, [home.public_address for home in lab.homes])
+
+    return call
+
+
+def _drive(spec_file: Path) -> dict:
+    """Run tests.network.call in its own process group; kill the whole group if it hangs."""
+    driver = subprocess.Popen(
+        [sys.executable, "-m", "tests.network.call", str(spec_file)],
+        cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        stdout, stderr = driver.communicate(timeout=CALL_TIMEOUT)
+    finally:
+        if driver.poll() is None or _group_alive(driver.pid):
+            _kill_group(driver.pid)
+            driver.wait()
+    assert driver.returncode == 0, stderr[-5000:]
+    return json.loads(stdout.splitlines()[-1])
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _kill_group(group: int) -> None:
+    for signal_number in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(group, signal_number)
+        except ProcessLookupError:
+            return
+        time.sleep(0.5)
+
+
+@pytest.fixture
+def closed_coturn(server_files: services.ServerFiles, tmp_path: Path) -> Iterator[str]:
+    """coturn, on the lab's rendered configuration, alone in a namespace with no route out."""
+    with closed_server() as namespace, services.coturn(namespace, server_files, tmp_path):
+        yield namespace
