@@ -74,6 +74,7 @@ def test_firewall_drops_everything_but_the_service_ports(host):
     ("path", "mode", "user", "group"),
     [
         ("/etc/visavis/turn-secret", 0o600, "root", "root"),
+        ("/etc/visavis/resume-secret", 0o600, "root", "root"),
         ("/etc/visavis/signaling.env", 0o640, "root", "visavis"),
         ("/etc/turnserver.conf", 0o640, "root", "turnserver"),
         ("/etc/coturn/tls/key.pem", 0o640, "root", "turnserver"),
