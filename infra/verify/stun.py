@@ -30,6 +30,7 @@ DATA = 0x0013
 REALM = 0x0014
 NONCE = 0x0015
 XOR_RELAYED_ADDRESS = 0x0016
+REQUESTED_ADDRESS_FAMILY = 0x0017
 REQUESTED_TRANSPORT = 0x0019
 UDP = 17
 
@@ -38,6 +39,7 @@ UDP = 17
 class Reply:
     kind: int
     attributes: dict[int, bytes]
+    transaction: bytes = b""
 
     @property
     def error_code(self) -> int | None:
@@ -52,6 +54,12 @@ class Reply:
         port = struct.unpack("!H", value[2:4])[0] ^ (MAGIC_COOKIE >> 16)
         address = struct.unpack("!I", value[4:8])[0] ^ MAGIC_COOKIE
         return f"{socket.inet_ntoa(struct.pack('!I', address))}:{port}"
+
+    @property
+    def relayed_endpoint(self) -> tuple[str, int] | None:
+        """The XOR-RELAYED-ADDRESS as (address, port), IPv4 or IPv6."""
+        value = self.attributes.get(XOR_RELAYED_ADDRESS)
+        return None if value is None else unxor_address(value, self.transaction)
 
 
 def attribute(kind: int, value: bytes) -> bytes:
@@ -81,7 +89,7 @@ def parse(data: bytes) -> Reply:
         name, size = struct.unpack("!HH", data[offset : offset + 4])
         attributes.setdefault(name, data[offset + 4 : offset + 4 + size])
         offset += 4 + size + (-size % 4)
-    return Reply(kind, attributes)
+    return Reply(kind, attributes, data[8:20])
 
 
 def exchange(sock: socket.socket, request: bytes) -> Reply:
@@ -108,6 +116,15 @@ def xor_address(address: str, port: int, transaction: bytes) -> bytes:
     xored = bytes(byte ^ key for byte, key in zip(packed, mask[: len(packed)], strict=True))
     code = 0x02 if family == socket.AF_INET6 else 0x01
     return struct.pack("!BBH", 0, code, port ^ (MAGIC_COOKIE >> 16)) + xored
+
+
+def unxor_address(value: bytes, transaction: bytes) -> tuple[str, int]:
+    """(address, port) from the value of an XOR-...-ADDRESS attribute."""
+    family = socket.AF_INET6 if value[1] == 0x02 else socket.AF_INET
+    port = struct.unpack("!H", value[2:4])[0] ^ (MAGIC_COOKIE >> 16)
+    mask = struct.pack("!I", MAGIC_COOKIE) + transaction
+    packed = bytes(byte ^ key for byte, key in zip(value[4:], mask[: len(value) - 4], strict=True))
+    return socket.inet_ntop(family, packed), port
 
 
 @dataclass
@@ -140,10 +157,14 @@ class Allocation:
 
 
 @contextmanager
-def allocation(address: str, port: int, username: str, password: str) -> Iterator[Allocation]:
+def allocation(
+    address: str, port: int, username: str, password: str, relay_family: int = socket.AF_INET
+) -> Iterator[Allocation]:
     """Allocate a UDP relay with long-term credentials, keep it while the block runs, then
-    free it (when it was granted)."""
+    free it (when it was granted). relay_family=AF_INET6 asks for an IPv6 relayed address."""
     transport = attribute(REQUESTED_TRANSPORT, bytes([UDP, 0, 0, 0]))
+    if relay_family == socket.AF_INET6:
+        transport += attribute(REQUESTED_ADDRESS_FAMILY, bytes([0x02, 0, 0, 0]))
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.settimeout(2)
         sock.connect((address, port))

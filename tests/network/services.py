@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tests.loopback import REPO_ROOT, stop_process
 from tests.network.lab import SERVER, inside
@@ -59,9 +60,10 @@ class ServerFiles:
         return f"--ignore-certificate-errors-spki-list={digest}"
 
 
-def make_server_files(folder: Path) -> ServerFiles:
+def make_server_files(folder: Path, **overrides: Any) -> ServerFiles:
     """A certificate for the server's address and coturn's configuration rendered from
-    infra/coturn/turnserver.conf.j2 exactly as the Ansible role renders it."""
+    infra/coturn/turnserver.conf.j2 exactly as the Ansible role renders it, with the lab's
+    variables (and `overrides` of them)."""
     certificate, private_key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
@@ -85,7 +87,7 @@ def make_server_files(folder: Path) -> ServerFiles:
         nginx_dhparam_file=str(dhparam),
         certs_acme_webroot=str(folder / "acme"),
         signaling_frontend_dir=str(REPO_ROOT / "frontend"),
-        **LAB_COTURN_VARIABLES,
+        **{**LAB_COTURN_VARIABLES, **overrides},
     )
     return ServerFiles(certificate, private_key, turn_secret, folder / "turnserver.conf")
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 import socket
 import sys
 import time
+from collections.abc import Iterator
 
 import pytest
 
 from signaling.turn import turn_credentials
-from tests.network.lab import SERVER, inside
+from tests.network import services
+from tests.network.lab import SERVER, closed_server, inside
 from tests.network.services import TURN_PORT
 from tests.templates import REPO
 
@@ -23,7 +25,8 @@ pytestmark = pytest.mark.network
 
 FORBIDDEN = 403
 # coturn 4.6.1 checks the peer's family against the allocation's before its deny list: an
-# IPv6 peer on the (IPv4-only) relay is refused with 443 "Peer Address Family Mismatch".
+# IPv6 peer on an IPv4 relay (the lab's, like most deploys) is refused with 443 "Peer
+# Address Family Mismatch", and the deny list is never asked.
 FAMILY_MISMATCH = 443
 FORBIDDEN_PEERS = {
     "127.0.0.1": FORBIDDEN,
@@ -33,6 +36,8 @@ FORBIDDEN_PEERS = {
     "::1": FAMILY_MISMATCH,
     "::ffff:10.0.0.1": FAMILY_MISMATCH,
 }
+# So the IPv6 entries of the deny list get their own test, on an IPv6 relay.
+FORBIDDEN_IPV6_PEERS = ["::1", "::ffff:10.0.0.1", "::ffff:127.0.0.1", "fe80::1", "fd00::1"]
 
 
 def credentials(secret: str, valid_for: int) -> tuple[str, str]:
@@ -47,10 +52,13 @@ def unauthenticated_allocate() -> stun.Reply:
         return stun.exchange(sock, stun.message(stun.ALLOCATE_REQUEST, transport))
 
 
-def permissions(username: str, password: str, peers: list[str]) -> dict[str, stun.Reply]:
-    with stun.allocation(SERVER, TURN_PORT, username, password) as allocation:
+def permissions(
+    username: str, password: str, peers: list[str], family: int = socket.AF_INET
+) -> tuple[stun.Reply, dict[str, stun.Reply]]:
+    """Allocate a relay of `family` and ask for a permission to each peer."""
+    with stun.allocation(SERVER, TURN_PORT, username, password, family) as allocation:
         assert allocation.granted, f"allocation refused: {allocation.reply.error_code}"
-        return {peer: allocation.create_permission(peer) for peer in peers}
+        return allocation.reply, {peer: allocation.create_permission(peer) for peer in peers}
 
 
 def relay_to_loopback(username: str, password: str) -> bytes | None:
@@ -90,7 +98,7 @@ def test_relaying_to_private_and_loopback_peers_is_refused(closed_coturn, server
     # 203.0.113.2 is allowed (the lab's internet): proves the requests themselves are right.
     peers = ["203.0.113.2", *FORBIDDEN_PEERS]
 
-    replies = inside(closed_coturn, permissions, username, password, peers)
+    _, replies = inside(closed_coturn, permissions, username, password, peers)
 
     assert replies["203.0.113.2"].kind == stun.CREATE_PERMISSION_SUCCESS
     answered = {peer: replies[peer].error_code for peer in FORBIDDEN_PEERS}
@@ -104,3 +112,26 @@ def test_nothing_reaches_loopback_through_the_relay(closed_coturn, server_files)
     arrived = inside(closed_coturn, relay_to_loopback, username, password)
 
     assert arrived is None
+
+
+@pytest.fixture(scope="module")
+def closed_coturn_with_ipv6_relay(tmp_path_factory) -> Iterator[tuple[str, str]]:
+    """The lab's coturn with a second relay address, the closed namespace's own ::1 (the
+    only IPv6 address there is): (namespace, TURN secret)."""
+    folder = tmp_path_factory.mktemp("ipv6-relay")
+    files = services.make_server_files(folder, coturn_relay_ips=[SERVER, "::1"])
+    with closed_server() as namespace, services.coturn(namespace, files, folder):
+        yield namespace, files.turn_secret
+
+
+def test_relaying_to_ipv6_private_and_loopback_peers_is_refused(closed_coturn_with_ipv6_relay):
+    namespace, secret = closed_coturn_with_ipv6_relay
+    username, password = credentials(secret, valid_for=600)
+
+    granted, replies = inside(
+        namespace, permissions, username, password, FORBIDDEN_IPV6_PEERS, socket.AF_INET6
+    )
+
+    assert granted.relayed_endpoint[0] == "::1"  # also proves the IPv6 XOR encoding
+    answered = {peer: replies[peer].error_code for peer in FORBIDDEN_IPV6_PEERS}
+    assert answered == dict.fromkeys(FORBIDDEN_IPV6_PEERS, FORBIDDEN)
