@@ -84,6 +84,7 @@ async function enterRoom(room) {
 /** The status line: the server link first, then the call's own state. */
 function renderStatus() {
   if (state.serverAway) ui.setStatus(strings.serverReconnecting);
+  else if (state.iceError) ui.setStatus(); // the error line says why
   else if (state.peer) ui.setStatus(strings[CONNECTION_STATUS[state.peer.connectionState] ?? 'connecting']);
   else ui.setStatus(state.waiting);
 }
@@ -125,10 +126,12 @@ function startPeer(waitForOffer) {
     }
     renderStatus();
   });
-  peer.addEventListener('gaveup', () => {
+  peer.addEventListener('gaveup', ({detail}) => {
     if (!current()) return;
     state.iceError = true;
-    ui.setCallError(hasRelay(state.iceServers) ? strings.blockedRelay : strings.blockedNoRelay);
+    renderStatus();
+    ui.setCallError(detail === 'security' ? strings.securityFailed
+      : hasRelay(state.iceServers) ? strings.blockedRelay : strings.blockedNoRelay);
   });
   // Shown as soon as both descriptions are set, so a tampered one shows even if DTLS fails.
   peer.addEventListener('negotiated', async ({detail}) => {
@@ -148,6 +151,8 @@ function closePeer() {
   state.peer?.close();
   state.peer = null;
   state.facts = null;
+  if (state.iceError) ui.setCallError();
+  state.iceError = false;
   ui.showRemote(null);
   ui.showRemoteMedia(null);
   ui.setVerificationCode(null);
@@ -281,6 +286,8 @@ signaling.addEventListener('error', ({detail}) => {
   if (detail.retrying) return; // signaling asks again on a new socket; the status says so
   const key = FATAL_ERRORS[detail.code];
   if (state.peer && detail.code === 'room-not-found') {
+    state.serverAway = false;
+    renderStatus();
     ui.setCallError(strings.meetingLost); // after a reconnect: the media may well go on
     return;
   }

@@ -3,22 +3,23 @@
 
 // `disconnected` often heals by itself; past this, an ICE restart is the faster way back.
 const DISCONNECTED_GRACE_MS = 3000;
-// ICE restarts in a row (without reaching `connected`) before the peer gives up.
+// Negotiated but not connected after this: ICE is stuck (with no candidate pair at all,
+// Chromium never reports `failed`), so treat it as failed.
+const CONNECT_TIMEOUT_MS = 10000;
+// ICE restarts in a row (without reaching `connected`) before the peer gives up; a call
+// that never connected gets one.
 const MAX_ICE_RESTARTS = 2;
 
 const randomId = () => crypto.getRandomValues(new Uint32Array(2)).join('-');
 
 /**
- * Every payload carries `session`, the id of the sending RTCPeerConnection, and `to`, the
- * id of the receiving one once known: a page that reloaded (a new connection) is told apart
- * from one whose socket merely reconnected, and what was meant for its old connection is
- * dropped.
+ * Payloads carry `session` (the sending connection's id) and `to` (the receiving one's, once
+ * known): a reloaded page (new connection) is told apart from a reconnected socket.
  *
- * Events: `remotestream` (detail: MediaStream), `track` (detail: RTCTrackEvent),
- * `connectionstatechange` (detail: RTCPeerConnectionState), `negotiated` (detail:
- * {local, remote}: the SDP of both descriptions once stable), `control` (detail: a message
- * object from the other side's control channel), `controlopen`, `gaveup` (ICE restarts did
- * not help), `error` (detail: Error).
+ * Events: `remotestream` (MediaStream), `track` (RTCTrackEvent), `connectionstatechange`
+ * (state), `negotiated` ({local, remote} SDP once stable), `control` (a message from the
+ * control channel), `controlopen`, `gaveup` ('network', or 'security' when ICE worked but DTLS did not),
+ * `error` (Error).
  */
 export class Peer extends EventTarget {
   #pc;
@@ -32,9 +33,10 @@ export class Peer extends EventTarget {
   #pendingCandidates = [];
   #remoteSession = null;
   #restarts = 0;
+  #everConnected = false;
   #disconnectedTimer = 0;
+  #connectTimer = 0;
   session = randomId();
-  /** The perfect-negotiation role; the server keeps it when a seat is resumed. */
   polite;
 
   /**
@@ -71,6 +73,7 @@ export class Peer extends EventTarget {
       const local = pc.localDescription?.sdp;
       const remote = pc.remoteDescription?.sdp;
       if (pc.signalingState === 'stable' && local && remote) {
+        if (pc.connectionState !== 'connected' && !this.#connectTimer) this.#expectConnection();
         this.#emit('negotiated', {local, remote});
       }
     };
@@ -121,20 +124,16 @@ export class Peer extends EventTarget {
     return this.#pc;
   }
 
-  /** Whether this connection has completed a negotiation with some remote session. */
   get negotiated() {
     return Boolean(this.#pc.remoteDescription);
   }
 
-  /**
-   * True when `data` comes from another connection than the one this peer negotiated
-   * with: the other page reloaded, and a fresh Peer must take over.
-   */
+  /** True when the other page reloaded: a fresh Peer must take over. */
   isFromAnotherConnection({session, to} = {}) {
     return this.negotiated && this.#addressedHere(to) && session !== this.#remoteSession;
   }
 
-  /** Tell the other side which connection is ours (sent after (re)joining the room). */
+  /** Tell the other side which connection is ours. */
   hello() {
     this.#send({});
   }
@@ -187,12 +186,10 @@ export class Peer extends EventTarget {
     clearTimeout(this.#disconnectedTimer);
     this.#restarts += 1;
     this.#pc.restartIce();
+    this.#expectConnection();
   }
 
-  /**
-   * After signaling was away: an offer sent meanwhile may be lost, so send it again, and
-   * restart ICE if the media path is not up.
-   */
+  /** After signaling was away: re-send an offer that may be lost; restart a broken path. */
   recover() {
     const pc = this.#pc;
     if (pc.signalingState === 'have-local-offer' && !this.#makingOffer) {
@@ -203,7 +200,7 @@ export class Peer extends EventTarget {
     }
   }
 
-  /** Send a small message over the control channel; dropped if it is not open. */
+  /** A message on the control channel; dropped if it is not open. */
   sendControl(message) {
     if (this.#control.readyState === 'open') this.#control.send(JSON.stringify(message));
   }
@@ -215,6 +212,7 @@ export class Peer extends EventTarget {
   close() {
     const pc = this.#pc;
     clearTimeout(this.#disconnectedTimer);
+    clearTimeout(this.#connectTimer);
     pc.ontrack = pc.onicecandidate = pc.onconnectionstatechange = pc.onnegotiationneeded = null;
     pc.onsignalingstatechange = this.#control.onopen = this.#control.onmessage = null;
     this.#pendingCandidates = [];
@@ -229,15 +227,38 @@ export class Peer extends EventTarget {
   #connectionChanged() {
     const state = this.#pc.connectionState;
     clearTimeout(this.#disconnectedTimer);
-    if (state === 'connected') this.#restarts = 0;
+    if (state === 'connected') {
+      clearTimeout(this.#connectTimer);
+      this.#connectTimer = 0;
+      this.#restarts = 0;
+      this.#everConnected = true;
+    }
     if (state === 'disconnected') {
       this.#disconnectedTimer = setTimeout(() => this.restartIce(), DISCONNECTED_GRACE_MS);
     }
-    if (state === 'failed') {
-      if (this.#restarts < MAX_ICE_RESTARTS) this.restartIce();
-      else this.#emit('gaveup');
-    }
+    if (state === 'failed') this.#failed();
     this.#emit('connectionstatechange', state);
+  }
+
+  #expectConnection() {
+    clearTimeout(this.#connectTimer);
+    this.#connectTimer = setTimeout(() => {
+      this.#connectTimer = 0;
+      if (this.#pc.connectionState !== 'connected') this.#failed();
+    }, CONNECT_TIMEOUT_MS);
+  }
+
+  #failed() {
+    const pc = this.#pc;
+    clearTimeout(this.#connectTimer);
+    this.#connectTimer = 0;
+    if (pc.signalingState === 'closed') return;
+    if (this.#restarts < (this.#everConnected ? MAX_ICE_RESTARTS : 1)) {
+      this.restartIce();
+      return;
+    }
+    const iceUp = ['connected', 'completed'].includes(pc.iceConnectionState);
+    this.#emit('gaveup', iceUp ? 'security' : 'network');
   }
 
   async #addPendingCandidates() {

@@ -57,6 +57,7 @@ export const strings = {
   noWebRTC: 'This browser cannot make video calls. Try a recent Firefox, Chrome or Safari.',
   blockedNoRelay: "Your network and the other person's block a direct call, and this server has no relay to carry it.",
   blockedRelay: "Your network blocks calls; the server's relay is not reachable either.",
+  securityFailed: 'The encrypted connection could not be set up: someone may be interfering with this call. Compare the verification codes under Details.',
   meetingLost: 'The server lost this meeting. The call goes on, but cannot be restored if it breaks.',
   socketClosed: 'Lost the connection to the server. Reload the page to try again.',
   serverError: 'Something went wrong:',

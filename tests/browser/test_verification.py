@@ -40,6 +40,8 @@ def test_codes_differ_when_the_server_alters_a_fingerprint(open_page, tmp_path) 
 
         # DTLS cannot succeed with a forged fingerprint, but both codes show before that.
         assert verification_code(host) != verification_code(guest)
+        # And the failure is explained as what it is.
+        expect(host.locator("#call-error")).to_contain_text("verification codes", timeout=60_000)
 
 
 def test_the_other_side_sees_when_mic_or_camera_is_off(new_page) -> None:

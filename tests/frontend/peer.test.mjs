@@ -220,7 +220,8 @@ test('ICE candidates are trickled; the end-of-candidates null is not sent', () =
   assert.deepEqual(sent, [{candidate: {candidate: 'c1', sdpMid: '0', sdpMLineIndex: 0}}]);
 });
 
-test('a failed connection restarts ICE and the state is reported', () => {
+test('a failed connection restarts ICE and the state is reported', (t) => {
+  t.mock.timers.enable({apis: ['setTimeout']});
   const {pc, peer} = makePeer();
   const states = [];
   peer.addEventListener('connectionstatechange', ({detail}) => states.push(detail));
@@ -288,35 +289,68 @@ test('candidates of a replaced connection are dropped before they are added', as
   assert.deepEqual(errors, []);
 });
 
-test('stable with both descriptions announces them (for the verification code)', async () => {
+test('stable with both descriptions announces them (for the verification code)', async (t) => {
   const {peer, pc} = makePeer({polite: false});
   const seen = [];
   peer.addEventListener('negotiated', ({detail}) => seen.push(detail));
   await peer.handleSignal(offer('remote sdp'));
+  t.mock.timers.enable({apis: ['setTimeout']});
   pc.onsignalingstatechange();
   assert.deepEqual(seen, [{local: 'answer to remote sdp', remote: 'remote sdp'}]);
 });
 
-test('a failed connection restarts ICE twice, then gives up until it connects again', () => {
-  const {pc, peer} = makePeer();
+function states(t) {
+  t.mock.timers.enable({apis: ['setTimeout']});
+  const made = makePeer();
   const events = [];
-  peer.addEventListener('connectionstatechange', ({detail}) => events.push(detail));
-  peer.addEventListener('gaveup', () => events.push('gaveup'));
-  const become = (state) => {
-    pc.connectionState = state;
-    pc.onconnectionstatechange();
+  made.peer.addEventListener('connectionstatechange', ({detail}) => events.push(detail));
+  made.peer.addEventListener('gaveup', ({detail}) => events.push(`gaveup: ${detail}`));
+  const become = (state, ice = 'checking') => {
+    made.pc.connectionState = state;
+    made.pc.iceConnectionState = ice;
+    made.pc.onconnectionstatechange();
   };
+  return {...made, events, become};
+}
+
+test('a call that broke restarts ICE twice, then gives up until it connects again', (t) => {
+  const {pc, events, become} = states(t);
+  become('connected');
 
   become('failed');
   become('failed');
   become('failed');
   assert.equal(pc.iceRestarts, 2);
-  assert.deepEqual(events, ['failed', 'failed', 'gaveup', 'failed']);
+  assert.deepEqual(events, ['connected', 'failed', 'failed', 'gaveup: network', 'failed']);
 
   become('connected');
   become('failed');
   assert.equal(pc.iceRestarts, 3, 'a connection that recovered gets its restarts back');
 });
+
+test('a call that never connected gets one ICE restart; DTLS failing is told apart', (t) => {
+  const {pc, events, become} = states(t);
+  become('failed');
+  become('failed', 'connected');
+  assert.equal(pc.iceRestarts, 1);
+  assert.deepEqual(events, ['failed', 'gaveup: security', 'failed']);
+});
+
+test('negotiated but never connecting counts as failed (no candidate pair at all)',
+  async (t) => {
+    const {peer, pc} = makePeer();
+    const events = [];
+    peer.addEventListener('gaveup', ({detail}) => events.push(`gaveup: ${detail}`));
+    await peer.handleSignal(offer());
+    t.mock.timers.enable({apis: ['setTimeout']});
+    pc.onsignalingstatechange();
+    t.mock.timers.tick(9999);
+    assert.equal(pc.iceRestarts, 0);
+    t.mock.timers.tick(1);
+    assert.equal(pc.iceRestarts, 1);
+    t.mock.timers.tick(10000);
+    assert.deepEqual(events, ['gaveup: network']);
+  });
 
 test('disconnected for a few seconds restarts ICE; reconnecting in time does not', (t) => {
   t.mock.timers.enable({apis: ['setTimeout']});
@@ -338,7 +372,7 @@ test('disconnected for a few seconds restarts ICE; reconnecting in time does not
 });
 
 test('recover() re-sends an offer that may have been lost and restarts a broken path',
-  async () => {
+  async (t) => {
     const {peer, pc, sent} = makePeer();
     await pc.onnegotiationneeded();
     peer.recover();
@@ -346,6 +380,7 @@ test('recover() re-sends an offer that may have been lost and restarts a broken 
       {description: {type: 'offer', sdp: 'offer 1'}}]);
 
     await peer.handleSignal({description: {type: 'answer', sdp: 'their answer'}});
+    t.mock.timers.enable({apis: ['setTimeout']});
     pc.connectionState = 'disconnected';
     peer.recover();
     assert.equal(pc.iceRestarts, 1);
@@ -372,4 +407,15 @@ test('one negotiated control channel carries JSON messages both ways', () => {
   assert.deepEqual(channel.sent, [{type: 'media', mic: false, camera: true}]);
   assert.deepEqual(received, [{type: 'media', mic: true, camera: false},
     {type: 'chat', text: 'hi'}]);
+});
+
+test('a renegotiation does not extend the wait for a connection', async (t) => {
+  const {peer, pc} = makePeer();
+  await peer.handleSignal(offer());
+  t.mock.timers.enable({apis: ['setTimeout']});
+  pc.onsignalingstatechange();
+  t.mock.timers.tick(6000);
+  pc.onsignalingstatechange(); // the other side renegotiated
+  t.mock.timers.tick(4000);
+  assert.equal(pc.iceRestarts, 1);
 });
