@@ -5,7 +5,7 @@ template tests use (infra/render.yml) plus the signaling role's environment temp
 (compose/signaling-env.yml), with the site's values read from `.env`. Nothing here is a copy
 of a template. When `.env` leaves TURN_SECRET empty, a new secret is generated and written
 back into `.env`, because coturn reads it from its configuration file and cannot be handed
-it later.
+it later; so is RESUME_SECRET (signaling signs resume tokens with it).
 
 Usage: python compose/render.py [--env-file .env] [--output compose/rendered]
 """
@@ -13,6 +13,7 @@ Usage: python compose/render.py [--env-file .env] [--output compose/rendered]
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import os
 import re
@@ -70,23 +71,25 @@ def read_env_file(path: Path) -> dict[str, str]:
     return values
 
 
-def ensure_turn_secret(env_file: Path) -> str:
-    """The TURN secret from env_file; a new one is written there when it is empty."""
-    current = read_env_file(env_file).get("TURN_SECRET", "")
-    if current:
-        return current
-    secret = secrets.token_hex(32)
+GENERATED_SECRETS = ("TURN_SECRET", "RESUME_SECRET")
+
+
+def ensure_secrets(env_file: Path) -> None:
+    """Write a new value into env_file for each of GENERATED_SECRETS left empty there."""
+    current = read_env_file(env_file)
+    missing = [name for name in GENERATED_SECRETS if not current.get(name)]
+    if not missing:
+        return
     lines = env_file.read_text().splitlines()
-    replaced = False
-    for number, line in enumerate(lines):
-        if re.match(r"^\s*TURN_SECRET\s*=", line):
-            lines[number] = f"TURN_SECRET={secret}"
-            replaced = True
-    if not replaced:
-        lines.append(f"TURN_SECRET={secret}")
+    for name in missing:
+        line = f"{name}={secrets.token_hex(32)}"
+        found = [n for n, text in enumerate(lines) if re.match(rf"^\s*{name}\s*=", text)]
+        if found:
+            lines[found[-1]] = line
+        else:
+            lines.append(line)
     env_file.write_text("\n".join(lines) + "\n")
     env_file.chmod(0o600)
-    return secret
 
 
 def site_settings(env: dict[str, str]) -> dict[str, object]:
@@ -94,14 +97,26 @@ def site_settings(env: dict[str, str]) -> dict[str, object]:
     domain = env.get("DOMAIN", "")
     if not DOMAIN_PATTERN.match(domain):
         raise SettingsError(f"DOMAIN in .env must be the name people open, not {domain!r}")
-    if not env.get("TURN_SECRET"):
-        raise SettingsError("TURN_SECRET in .env is empty")
+    for name in GENERATED_SECRETS:
+        if not env.get(name):
+            raise SettingsError(f"{name} in .env is empty")
+    try:
+        subnet = ipaddress.ip_network(env.get("INTERNAL_SUBNET", ""))
+    except ValueError:
+        raise SettingsError(
+            f"INTERNAL_SUBNET in .env must be a network like 10.86.53.0/24, "
+            f"not {env.get('INTERNAL_SUBNET', '')!r}"
+        ) from None
     settings: dict[str, object] = {
         **COMPOSE_LAYOUT,
         "render_distribution": DISTRIBUTION,
         "visavis_domain": domain,
         "coturn_static_auth_secret": env["TURN_SECRET"],
         "coturn_external_ip": env.get("TURN_EXTERNAL_IP", ""),
+        "signaling_resume_secret": env["RESUME_SECRET"],
+        # nginx reaches signaling from the compose network: its X-Forwarded-For names the
+        # client. Nothing else is on that network but the project's own containers.
+        "signaling_trusted_proxies": [str(subnet)],
     }
     broker_url = env.get("BROKER_URL", "")
     if broker_url:
@@ -143,7 +158,7 @@ def main() -> None:
     if not options.env_file.is_file():
         sys.exit(f"no {options.env_file}: copy .env.example to .env and set DOMAIN first")
     try:
-        ensure_turn_secret(options.env_file)
+        ensure_secrets(options.env_file)
         settings = site_settings(read_env_file(options.env_file))
         render(settings, options.output, options.ansible_playbook)
     except (SettingsError, RuntimeError) as error:

@@ -57,6 +57,8 @@ def nginx_wrapper(site: Site, workdir: Path) -> Path:
 def test_make_compose_config_wrote_a_turn_secret_shared_by_coturn_and_signaling(site):
     secret = read_env(site.env_file)["TURN_SECRET"]
     assert re.fullmatch(r"[0-9a-f]{64}", secret)
+    assert re.fullmatch(r"[0-9a-f]{64}", read_env(site.env_file)["RESUME_SECRET"])
+    assert read_env(site.env_file)["RESUME_SECRET"] != secret
     assert f"static-auth-secret={secret}\n" in (site.rendered / "turnserver.conf").read_text()
     environment = read_env(site.rendered / "signaling.env")
     assert environment["VISAVIS_TURN_SECRET"] == secret
@@ -77,6 +79,11 @@ def test_signaling_environment_is_the_signaling_roles_with_compose_addresses(sit
         f"turns:{DOMAIN}:5349?transport=tcp",
     ]
     assert "VISAVIS_BROKER_URL" not in environment  # BROKER_URL is empty in .env.example
+    template = (REPO / "infra/ansible/roles/signaling/templates/signaling.env.j2").read_text()
+    if "VISAVIS_TRUSTED_PROXIES" in template:  # the role's settings for the hardened service
+        assert environment["VISAVIS_TRUSTED_PROXIES"] == read_env(site.env_file)["INTERNAL_SUBNET"]
+        assert environment["VISAVIS_RESUME_SECRET"] == read_env(site.env_file)["RESUME_SECRET"]
+        assert environment["VISAVIS_PUBLIC_URL"] == f"https://{DOMAIN}"
 
 
 def test_broker_url_reaches_signaling_environment(tmp_path, site):
@@ -88,7 +95,8 @@ def test_broker_url_reaches_signaling_environment(tmp_path, site):
     assert done.returncode == 0, done.stdout + done.stderr
     environment = read_env(tmp_path / "rendered/signaling.env")
     assert environment["VISAVIS_BROKER_URL"] == "redis://redis:6379/0"
-    assert read_env(env_file)["TURN_SECRET"] == read_env(site.env_file)["TURN_SECRET"]
+    for name in ("TURN_SECRET", "RESUME_SECRET"):  # kept once generated
+        assert read_env(env_file)[name] == read_env(site.env_file)[name]
 
 
 def test_init_step_made_a_certificate_coturn_can_read(site):
