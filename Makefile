@@ -11,8 +11,8 @@ TLS_KEY := $(RUN_DIR)/tls/key.pem
 # Signs resume tokens, so people keep their seats when `make run` is restarted.
 RESUME_SECRET := $(RUN_DIR)/resume-secret
 # Debian packages the tests drive for real: browser, TURN server, certificate tools, node.
-TEST_APT_PACKAGES := chromium coturn openssl nodejs nftables iproute2
-TEST_COMMANDS := chromium turnserver turnutils_uclient openssl node nft ip ss
+TEST_APT_PACKAGES := chromium coturn openssl nodejs nftables iproute2 redis-server
+TEST_COMMANDS := chromium turnserver turnutils_uclient openssl node nft ip ss redis-server
 
 # Operator verbs (deploy, verify) and their test needs live beside the playbook.
 -include infra/make/*.mk
