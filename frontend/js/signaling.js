@@ -20,9 +20,10 @@ const NORMAL_CLOSURE = 1000;
 // that a client is back within a few seconds of the server.
 const BACKOFF_BASE_MS = 250;
 const BACKOFF_CAP_MS = 3000;
-// Refusals that mean the seat cannot be had; any other refusal of `create`/`join` (the room
-// is being restored, too many attempts) is tried again on a new socket after a backoff.
+// Refusals of `create`/`join` that mean the seat cannot be had, and those that may pass
+// (tried again on a new socket after a backoff, or the server's `retry_after`).
 const FINAL_REFUSALS = new Set(['room-not-found', 'room-full', 'bad-room-code', 'replaced']);
+const PASSING_REFUSALS = new Set(['room-restoring', 'rate-limited', 'too-many-connections']);
 
 /** `wss://host/ws` for a page served from `https://host/...`. */
 export function socketUrl(location) {
@@ -103,7 +104,7 @@ export class Signaling extends EventTarget {
           // Asking for the seat failed, or another tab took it: nothing left to take back.
           this.#entry = null;
           replaced ||= frame.code === 'replaced';
-        } else if (this.#entry) {
+        } else if (PASSING_REFUSALS.has(frame.code) && this.#entry) {
           this.#retryAfterMs = (frame.retry_after ?? 0) * 1000;
           socket.close(NORMAL_CLOSURE); // and reconnect, which asks again
           frame = {...frame, retrying: true};
