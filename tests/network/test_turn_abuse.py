@@ -77,6 +77,18 @@ def relay_to_loopback(username: str, password: str) -> bytes | None:
                 return None
 
 
+def test_only_the_lab_makes_an_exception_to_the_deny_list(server_files):
+    config = server_files.coturn_config.read_text()
+
+    # The deploy's deny list is all there, the lab's internet included...
+    assert "denied-peer-ip=203.0.113.0-203.0.113.255" in config
+    assert "denied-peer-ip=10.0.0.0-10.255.255.255" in config
+    # ...and the lab's variables add the one exception.
+    assert config.count("allowed-peer-ip=") == 1
+    assert "allowed-peer-ip=203.0.113.0-203.0.113.255" in config
+    assert "allow-loopback-peers" not in config
+
+
 def test_an_allocation_without_credentials_is_refused(closed_coturn):
     reply = inside(closed_coturn, unauthenticated_allocate)
 
