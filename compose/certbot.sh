@@ -11,6 +11,7 @@ set -eu
 TLS_DIR=${TLS_DIR:-/etc/visavis/tls}
 WEBROOT=${WEBROOT:-/var/www/visavis-acme}
 COTURN_GID=${COTURN_GID:-65534}
+LETSENCRYPT_DIR=${LETSENCRYPT_DIR:-/etc/letsencrypt}  # certbot's config-dir
 
 if [ "${1:-}" = install ]; then
     umask 077
@@ -40,7 +41,7 @@ if ! certbot certonly --non-interactive --agree-tos --webroot --webroot-path "$W
     exit 1
 fi
 # Also when certbot kept its certificate: the tls volume may still hold a self-signed one.
-RENEWED_LINEAGE="/etc/letsencrypt/live/$DOMAIN" /bin/sh "$0" install
+RENEWED_LINEAGE="$LETSENCRYPT_DIR/live/$DOMAIN" /bin/sh "$0" install
 
 trap 'exit 0' TERM INT
 while :; do

@@ -5,6 +5,10 @@
 #   make compose-config [COMPOSE_ENV=.env] [COMPOSE_RENDERED=compose/rendered]
 .PHONY: compose-config
 
+# tests/compose runs compose's certbot script with Debian's certbot against a local pebble.
+TEST_APT_PACKAGES += certbot
+TEST_COMMANDS += certbot
+
 COMPOSE_ENV ?= .env
 COMPOSE_RENDERED ?= compose/rendered
 
