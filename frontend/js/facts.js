@@ -1,12 +1,5 @@
-// Connection facts for people, from RTCPeerConnection.getStats(): the path the call takes,
-// round-trip time, packet loss, bitrate and resolution, and one quality verdict.
-
-/**
- * @typedef {{timestamp: number, bytes: number, received: number, lost: number}} Counters
- * @typedef {{path: 'direct'|'relayed'|null, protocol: string|null, rttMs: number|null,
- *   lossPercent: number|null, kbps: number|null, width: number|null, height: number|null,
- *   quality: 'good'|'fair'|'poor'|null, counters: Counters}} Facts
- */
+// Connection facts for people from getStats(): path, round trip, loss, bitrate, resolution
+// and a quality verdict.
 
 // Above these a conversation starts to suffer (talking over each other, frozen frames).
 const FAIR = {rttMs: 250, lossPercent: 2};
@@ -22,10 +15,9 @@ function selectedPair(stats) {
 }
 
 /**
- * Facts from one getStats() report, with rates measured against the previous facts' counters.
- * @param {Iterable<object>} report an RTCStatsReport's values, or any list of stats objects
- * @param {Facts|null} [previous]
- * @returns {Facts}
+ * {path: 'direct'|'relayed', protocol, rttMs, lossPercent, kbps, width, height, quality,
+ * counters}, each null when unknown; rates are measured since `previous`.
+ * @param {Iterable<object>} report an RTCStatsReport's values
  */
 export function summarizeStats(report, previous = null) {
   const stats = [...report];

@@ -172,10 +172,19 @@ async function updateFacts() {
   }
 }
 
-/** A new network (Wi-Fi to mobile, back online): new candidates, and the server at once. */
-function networkChanged() {
+let networkType = navigator.connection?.type;
+/**
+ * Back online, or on another network (Wi-Fi to mobile): the server at once, and new ICE
+ * candidates. Chromium also reports mere speed estimates as a change: those restart ICE
+ * only when the call is not connected.
+ */
+function networkChanged({type: event}) {
   signaling.reconnectNow();
-  if (state.peer?.negotiated) state.peer.restartIce();
+  const moved = event === 'online' || navigator.connection?.type !== networkType;
+  networkType = navigator.connection?.type;
+  if (state.peer?.negotiated && (moved || state.peer.connectionState !== 'connected')) {
+    state.peer.restartIce();
+  }
 }
 
 function endCall() {

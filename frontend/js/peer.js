@@ -1,25 +1,23 @@
 // One RTCPeerConnection with the perfect-negotiation pattern (webrtc/samples). No DOM:
 // descriptions and candidates go out through `send`, media comes back as events.
 
-// `disconnected` often heals by itself; past this, an ICE restart is the faster way back.
+// `disconnected` may heal by itself; past this, an ICE restart is faster.
 const DISCONNECTED_GRACE_MS = 3000;
-// Negotiated but not connected after this: ICE is stuck (with no candidate pair at all,
-// Chromium never reports `failed`), so treat it as failed.
+// Not connected this long after negotiating counts as failed (with no candidate pair at
+// all, Chromium never says `failed`).
 const CONNECT_TIMEOUT_MS = 10000;
-// ICE restarts in a row (without reaching `connected`) before the peer gives up; a call
-// that never connected gets one.
+// ICE restarts in a row before giving up (one for a call that never connected).
 const MAX_ICE_RESTARTS = 2;
 
 const randomId = () => crypto.getRandomValues(new Uint32Array(2)).join('-');
 
 /**
- * Payloads carry `session` (the sending connection's id) and `to` (the receiving one's, once
- * known): a reloaded page (new connection) is told apart from a reconnected socket.
+ * Payloads carry `session` (this connection's id) and `to` (the other's, once known), so a
+ * reloaded page (new connection) is told apart from a reconnected socket.
  *
- * Events: `remotestream` (MediaStream), `track` (RTCTrackEvent), `connectionstatechange`
- * (state), `negotiated` ({local, remote} SDP once stable), `control` (a message from the
- * control channel), `controlopen`, `gaveup` ('network', or 'security' when ICE worked but DTLS did not),
- * `error` (Error).
+ * Events: `remotestream`, `track`, `connectionstatechange`, `negotiated` ({local, remote}
+ * SDP once stable), `control` (a control-channel message), `controlopen`, `gaveup`
+ * ('network', or 'security': ICE worked, DTLS did not), `error`.
  */
 export class Peer extends EventTarget {
   #pc;

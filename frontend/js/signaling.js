@@ -142,10 +142,7 @@ export class Signaling extends EventTarget {
   }
 
   leave() {
-    this.#entry = null;
-    this.#seated = false;
-    clearTimeout(this.#timer);
-    this.#timer = null;
+    this.#forgetSeat();
     this.#send({type: 'leave'});
   }
 
@@ -154,11 +151,15 @@ export class Signaling extends EventTarget {
     const socket = this.#socket;
     this.#socket = null;
     this.#outbox = [];
+    this.#forgetSeat();
+    socket?.close(NORMAL_CLOSURE);
+  }
+
+  #forgetSeat() {
     this.#entry = null;
     this.#seated = false;
     clearTimeout(this.#timer);
     this.#timer = null;
-    socket?.close(NORMAL_CLOSURE);
   }
 
   #enter(frame) {

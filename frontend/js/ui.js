@@ -136,17 +136,15 @@ export function setQuality(quality) {
 
 /** Fill the details panel from facts.js's summary (null: no connection yet). */
 export function showFacts(facts) {
-  const show = (id, text) => { byId(id).textContent = text ?? '–'; };
-  const path = facts?.path && `${strings[facts.path === 'relayed' ? 'pathRelayed' : 'pathDirect']}${
-    facts.protocol ? ` (${facts.protocol})` : ''}`;
-  show('fact-path', path);
-  show('fact-rtt', facts?.rttMs != null ? `${facts.rttMs} ms` : null);
-  show('fact-loss', facts?.lossPercent != null ? `${facts.lossPercent} %` : null);
-  show('fact-bitrate', facts?.kbps != null
-    ? (facts.kbps >= 1000 ? `${(facts.kbps / 1000).toFixed(1)} Mbit/s` : `${facts.kbps} kbit/s`)
-    : null);
-  show('fact-resolution', facts?.width ? `${facts.width}×${facts.height}` : null);
-  setQuality(facts?.quality ?? null);
+  const {path, protocol, rttMs, lossPercent, kbps, width, height} = facts ?? {};
+  const show = (id, known, text) => { byId(id).textContent = known != null ? text : '–'; };
+  show('fact-path', path, `${strings[path === 'relayed' ? 'pathRelayed' : 'pathDirect']}${
+    protocol ? ` (${protocol})` : ''}`);
+  show('fact-rtt', rttMs, `${rttMs} ms`);
+  show('fact-loss', lossPercent, `${lossPercent} %`);
+  show('fact-bitrate', kbps, kbps >= 1000 ? `${(kbps / 1000).toFixed(1)} Mbit/s` : `${kbps} kbit/s`);
+  show('fact-resolution', width, `${width}×${height}`);
+  setQuality(facts?.quality);
 }
 
 export function toggleFacts() {

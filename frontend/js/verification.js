@@ -1,16 +1,9 @@
-// The verification code: both people read the same digits only if each browser's DTLS
-// fingerprint reached the other unchanged. A signaling server that swapped in its own
-// certificate (to sit in the middle) makes the two codes differ.
+// The verification code: both people see the same digits only if each browser's DTLS
+// fingerprint reached the other unchanged (docs/protocol.md).
 
 const FINGERPRINT = /^a=fingerprint:(\S+) ([0-9a-f:]+)\s*$/gim;
-const GROUPS = 3;
-const GROUP_DIGITS = 4;
 
-/**
- * The `a=fingerprint` values of one SDP, normalised (`sha-256 AB:CD:...`), without repeats.
- * @param {string} sdp
- * @returns {string[]}
- */
+/** The `a=fingerprint` values of an SDP, normalised (`sha-256 AB:CD:...`), once each. */
 export function fingerprints(sdp) {
   const found = [...String(sdp).matchAll(FINGERPRINT)]
     .map(([, algorithm, value]) => `${algorithm.toLowerCase()} ${value.toUpperCase()}`);
@@ -18,13 +11,8 @@ export function fingerprints(sdp) {
 }
 
 /**
- * A code such as `0417 9932 5168` from the local and remote SDP: SHA-256 over both sides'
- * fingerprints, sorted so that the two browsers hash the same text. Null if either SDP has
- * no fingerprint.
- * @param {string} localSdp
- * @param {string} remoteSdp
- * @param {SubtleCrypto} [subtle]
- * @returns {Promise<string|null>}
+ * `0417 9932 5168` from SHA-256 over both sides' fingerprints, sorted so that both browsers
+ * hash the same text; null without fingerprints.
  */
 export async function verificationCode(localSdp, remoteSdp, subtle = globalThis.crypto.subtle) {
   const local = fingerprints(localSdp);
@@ -32,9 +20,7 @@ export async function verificationCode(localSdp, remoteSdp, subtle = globalThis.
   if (!local.length || !remote.length) return null;
   const text = [local.join(','), remote.join(',')].sort().join('\n');
   const digest = new DataView(await subtle.digest('SHA-256', new TextEncoder().encode(text)));
-  // 40 bits: too many for a server to find a certificate pair that collides during a call.
-  const number = (BigInt(digest.getUint32(0)) << 8n) | BigInt(digest.getUint8(4));
-  const digits = (number % 10n ** BigInt(GROUPS * GROUP_DIGITS))
-    .toString().padStart(GROUPS * GROUP_DIGITS, '0');
-  return digits.match(new RegExp(`\\d{${GROUP_DIGITS}}`, 'g')).join(' ');
+  // 40 bits as 12 digits: too many for a server to find colliding certificates mid-call.
+  const number = (digest.getUint32(0) * 256 + digest.getUint8(4)) % 1e12;
+  return String(number).padStart(12, '0').replace(/\d{4}(?=\d)/g, '$& ');
 }
