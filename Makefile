@@ -80,4 +80,4 @@ clean:
 # `make test` runs the fuzzer briefly; this runs it long (the count goes in the note).
 FUZZ_EXAMPLES ?= 5000
 fuzz: $(VENV)/.test
-	VISAVIS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q -p no:cacheprovider tests/service/test_fuzz.py
+	VISAVIS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q -p no:cacheprovider --timeout=0 tests/service/test_fuzz.py
