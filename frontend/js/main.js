@@ -17,6 +17,7 @@ const state = {
   localStream: null,
   peer: null,
   serverAway: false, // the socket dropped and is reconnecting; the call goes on meanwhile
+  peerPresent: false, // the server's word on the other seat
   waiting: '', // the sentence shown while nobody else is here
   iceError: false, // the failure sentence is up because ICE gave up
   facts: null,
@@ -128,6 +129,12 @@ function startPeer(waitForOffer) {
   });
   peer.addEventListener('gaveup', ({detail}) => {
     if (!current()) return;
+    if (!state.peerPresent) {
+      // Nobody to reach (e.g. they never came back after a server restart): just wait.
+      closePeer();
+      waitForPeer(strings.waiting);
+      return;
+    }
     state.iceError = true;
     renderStatus();
     ui.setCallError(detail === 'security' ? strings.securityFailed
@@ -242,6 +249,9 @@ signaling.addEventListener('joined', ({detail}) => {
   const path = `/${detail.room}`;
   if (location.pathname !== path) history.pushState(null, '', path);
   ui.setMeeting(detail.room, roomLink(location.origin, detail.room));
+  state.peerPresent = detail.peer_present;
+  // A new seat rather than our old one: the other side has dropped our connection.
+  if (!detail.resumed) closePeer();
   if (state.peer) {
     // Back after the socket dropped: the call never stopped, so keep its connection.
     state.peer.polite = detail.polite;
@@ -261,6 +271,7 @@ signaling.addEventListener('joined', ({detail}) => {
 
 signaling.addEventListener('peer-joined', () => {
   if (state.phase !== 'in-room') return;
+  state.peerPresent = true;
   // A connection that negotiated may still be good (only their socket came back): tell
   // them which one is ours; if they reloaded, their fresh connection answers with a new one.
   if (state.peer?.negotiated) {
@@ -273,6 +284,7 @@ signaling.addEventListener('peer-joined', () => {
 
 signaling.addEventListener('peer-left', () => {
   if (state.phase !== 'in-room') return;
+  state.peerPresent = false;
   closePeer();
   waitForPeer(strings.peerLeft);
 });
