@@ -6,6 +6,7 @@ network."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -38,6 +39,17 @@ http {{
     proxy_temp_path {workdir}/proxy;
     include {site};
 }}
+"""
+
+
+WEBSOCKET_CLIENT = f"""
+import json, ssl
+from websockets.sync.client import connect
+context = ssl.create_default_context()
+context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+with connect("wss://{DOMAIN}/ws", ssl=context, origin="https://{DOMAIN}") as socket:
+    socket.send(json.dumps({{"type": "create"}}))
+    print(socket.recv(timeout=10))
 """
 
 
@@ -79,11 +91,10 @@ def test_signaling_environment_is_the_signaling_roles_with_compose_addresses(sit
         f"turns:{DOMAIN}:5349?transport=tcp",
     ]
     assert "VISAVIS_BROKER_URL" not in environment  # BROKER_URL is empty in .env.example
-    template = (REPO / "infra/ansible/roles/signaling/templates/signaling.env.j2").read_text()
-    if "VISAVIS_TRUSTED_PROXIES" in template:  # the role's settings for the hardened service
-        assert environment["VISAVIS_TRUSTED_PROXIES"] == read_env(site.env_file)["INTERNAL_SUBNET"]
-        assert environment["VISAVIS_RESUME_SECRET"] == read_env(site.env_file)["RESUME_SECRET"]
-        assert environment["VISAVIS_PUBLIC_URL"] == f"https://{DOMAIN}"
+    # nginx reaches signaling from the compose network, not from loopback as on a host.
+    assert environment["VISAVIS_TRUSTED_PROXIES"] == read_env(site.env_file)["INTERNAL_SUBNET"]
+    assert environment["VISAVIS_RESUME_SECRET"] == read_env(site.env_file)["RESUME_SECRET"]
+    assert environment["VISAVIS_PUBLIC_URL"] == f"https://{DOMAIN}"
 
 
 def test_broker_url_reaches_signaling_environment(tmp_path, site):
@@ -164,6 +175,12 @@ def test_nginx_serves_the_stack_and_passes_its_healthcheck(
             "/dev/null", f"http://{DOMAIN}/abc", timeout=30,
         )  # fmt: skip
         assert redirect.stdout == f"301 https://{DOMAIN}/abc"
+        # A browser's WebSocket: through nginx to signaling, past its Origin check.
+        call = in_namespace(
+            namespace, str(signaling_venv / "bin/python"), "-c", WEBSOCKET_CLIENT, timeout=30
+        )
+        assert call.returncode == 0, call.stderr[-2000:]
+        assert json.loads(call.stdout)["type"] == "joined"
     finally:
         stop(nginx)
         stop(signaling)
