@@ -45,7 +45,7 @@ def main() -> None:
     print("visavis is running. Open:", *where_to_open(settings), sep="\n  ", flush=True)
     options = uvicorn_options(settings)
     logging.config.dictConfig(options["log_config"])
-    if not settings.resume_secret:
+    if not settings.resume_secret and not settings.broker_url:  # Redis keeps seats itself
         event("resume-secret-missing", logging.WARNING, effect="seats are lost on restart")
     if settings.test_tamper_fingerprint:
         event("test-only-fingerprint-tampering-on", logging.WARNING)

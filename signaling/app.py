@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,24 +16,16 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
 from .config import Settings, load_settings
-from .hub import InProcessHub
+from .hubs import make_hub
 from .limits import AddressLimits
 from .metrics import CONTENT_TYPE
 from .rooms import parse_room_code
 from .session import serve_member
-from .tamper import tamper_fingerprints
-from .turn import ice_servers
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or load_settings()
-    hub = InProcessHub(
-        ice_servers=lambda: ice_servers(settings, time.time()),
-        seat_grace=settings.seat_grace,
-        empty_room_ttl=settings.empty_room_ttl,
-        transform=tamper_fingerprints if settings.test_tamper_fingerprint else None,
-        resume_secret=settings.resume_secret,
-    )
+    hub = make_hub(settings)  # in-process, or Redis with VISAVIS_BROKER_URL
     limits = AddressLimits(settings)
     index = settings.frontend_dir / "index.html"
 
@@ -63,10 +54,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         given = request.headers.get("authorization", "").removeprefix("Bearer ").encode()
         if not hmac.compare_digest(given, settings.metrics_token.encode()):
             return PlainTextResponse("unauthorized", 401, {"WWW-Authenticate": "Bearer"})
+        await hub.refresh_metrics()
         return Response(hub.metrics.exposition(), media_type=CONTENT_TYPE)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await hub.start()  # the Redis hub connects here; unreachable Redis stops the start
         refresher = None
         if settings.turn_urls:
             # Half the credentials' lifetime: nobody ever holds expired ones for long.

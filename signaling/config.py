@@ -50,6 +50,8 @@ class Settings:
     ping_interval: float = 20.0  # WebSocket pings; a socket silent for two intervals is dead
     shutdown_timeout: float = 5.0
     metrics_token: str = field(default="", repr=False)  # /metrics answers only with it
+    # redis://... : several instances share rooms through Redis; empty: one process holds all.
+    broker_url: str = field(default="", repr=False)  # may hold a password
     log_level: str = "info"
     test_tamper_fingerprint: bool = False  # test-only: alter DTLS fingerprints in transit
 
@@ -166,9 +168,16 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             )
         },
         metrics_token=config("METRICS_TOKEN", default=""),
+        broker_url=_broker("BROKER_URL", config("BROKER_URL", default="")),
         log_level=_choice(config, "LOG_LEVEL", ("debug", "info", "warning", "error")),
         test_tamper_fingerprint=_flag(config, "TEST_TAMPER_FINGERPRINT", False),
     )
+
+
+def _broker(name: str, url: str) -> str:
+    if url and urlsplit(url).scheme not in ("redis", "rediss", "unix"):
+        raise ConfigError(f"{ENV_PREFIX}{name}: must be a redis://, rediss:// or unix:// URL")
+    return url
 
 
 def _choice(config: Config, name: str, choices: tuple[str, ...]) -> str:

@@ -1,7 +1,7 @@
 """The in-process hub: rooms, seats and delivery between the two members of a room.
 
-It is the default and the reference behaviour; a Redis hub with the same methods lets several
-signaling processes share rooms.
+It is the default and the reference behaviour; the Redis hub (redis_hub.py) implements the
+same interface (hubs.Hub) so that several signaling processes share rooms.
 """
 
 from __future__ import annotations
@@ -9,22 +9,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Coroutine
-from typing import Any, Protocol
+from typing import Any
 
 import msgspec
 
+from .hubs import Connection
 from .logs import event, room_id
 from .metrics import Metrics
 from .protocol import IceServers, Joined, PeerJoined, PeerLeft, ProtocolError, Relayed, encode
 from .rooms import JoinOutcome, Room, RoomRegistry, Seat
-
-
-class Connection(Protocol):
-    """One member's socket as the hub sees it."""
-
-    async def send(self, text: str) -> None: ...
-
-    async def close_replaced(self) -> None: ...
 
 
 class InProcessHub:
@@ -47,6 +40,9 @@ class InProcessHub:
         self._empty_room_ttl = empty_room_ttl
         self._seats: dict[Connection, tuple[Room, Seat]] = {}
         self._background: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        """Nothing to connect to: every room lives in this process."""
 
     # --- requests from a member --------------------------------------------------------
 
@@ -166,6 +162,9 @@ class InProcessHub:
             await asyncio.sleep(interval)
             for conn in list(self._seats):
                 self._spawn(conn.send(encode(IceServers(self._ice_servers()))))
+
+    async def refresh_metrics(self) -> None:
+        """Nothing to do: rooms are counted from the registry when scraped."""
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)

@@ -84,6 +84,7 @@ ERROR_MESSAGES = {
     "rate-limited": "Too many attempts from your network. Try again in a little while.",
     "too-many-connections": "Too many open connections from your network.",
     "idle": "Closed after a while without joining a meeting.",
+    "unavailable": "The service is briefly unavailable. Reconnect in a moment.",
 }
 
 

@@ -14,7 +14,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from . import protocol
 from .config import Settings
-from .hub import InProcessHub
+from .hubs import Hub
 from .limits import AddressLimits, TokenBucket
 from .logs import event
 from .protocol import Create, Join, Leave, ProtocolError, Signal
@@ -40,7 +40,8 @@ class WebSocketConnection:
     `outbox_bytes` queued, the socket is given up (`on_overflow`)."""
 
     __slots__ = (
-        "websocket", "_outbox", "_queued", "_limit", "_wakeup", "_on_overflow", "overflowed"
+        "websocket", "_outbox", "_queued", "_limit", "_wakeup", "_on_overflow", "_stopped",
+        "overflowed",
     )  # fmt: skip
 
     def __init__(
@@ -52,10 +53,11 @@ class WebSocketConnection:
         self._limit = outbox_bytes
         self._wakeup = asyncio.Event()
         self._on_overflow = on_overflow
+        self._stopped = False
         self.overflowed = False
 
     async def send(self, text: str) -> None:
-        if self.overflowed:
+        if self.overflowed or self._stopped:
             return
         if self._queued + len(text) > self._limit:
             self.overflowed = True
@@ -69,7 +71,8 @@ class WebSocketConnection:
         self._enqueue(_Close(code, reason))
 
     def stop(self) -> None:
-        """Let the writer finish what is queued, then end."""
+        """Take no more frames; let the writer finish what is queued, then end."""
+        self._stopped = True
         self._enqueue(None)
 
     async def close_replaced(self) -> None:
@@ -112,7 +115,7 @@ def origin_allowed(websocket: WebSocket, public_url: str) -> bool:
 
 
 async def serve_member(
-    websocket: WebSocket, hub: InProcessHub, settings: Settings, limits: AddressLimits
+    websocket: WebSocket, hub: Hub, settings: Settings, limits: AddressLimits
 ) -> None:
     metrics = hub.metrics
     if not origin_allowed(websocket, settings.public_url):
@@ -138,6 +141,7 @@ async def serve_member(
             raise
         reader.uncancel()
         # It stopped reading while its peer kept sending: give up on it, memory stays bounded.
+        # Leave the hub at once, so the peer's frames are dropped while the close is tried.
         await hub.disconnect(conn)
         metrics.disconnects.labels("slow-reader").inc()
         event("slow-reader-disconnected")
@@ -145,8 +149,8 @@ async def serve_member(
         with contextlib.suppress(TimeoutError, WebSocketDisconnect, RuntimeError, OSError):
             await asyncio.wait_for(websocket.close(1008, "slow reader"), FLUSH_TIMEOUT)
     finally:
-        await hub.disconnect(conn)
         conn.stop()
+        await hub.disconnect(conn)
         with contextlib.suppress(TimeoutError, asyncio.CancelledError):
             await asyncio.wait_for(writer, FLUSH_TIMEOUT)
         limits.connections.release(address)
@@ -155,7 +159,7 @@ async def serve_member(
 
 async def _read_frames(
     conn: WebSocketConnection,
-    hub: InProcessHub,
+    hub: Hub,
     settings: Settings,
     limits: AddressLimits,
     address: str,
@@ -195,7 +199,7 @@ async def _read_frames(
 
 async def _handle(
     conn: WebSocketConnection,
-    hub: InProcessHub,
+    hub: Hub,
     frame: bytes,
     max_frame_bytes: int,
     limits: AddressLimits,

@@ -78,7 +78,7 @@ def signaling_server(
     if tls:
         server_env.update({"VISAVIS_TLS_CERT": str(tls[0]), "VISAVIS_TLS_KEY": str(tls[1])})
     if broker:
-        # The Redis hub reads this once it exists; until then the server ignores it.
+        # The Redis hub: several servers on one broker share rooms.
         server_env["VISAVIS_BROKER_URL"] = broker
     server_env.update(env or {})
     scheme = "https" if tls else "http"
@@ -174,3 +174,33 @@ def _wait_for_udp(port: int, process: subprocess.Popen, timeout: float = 10) -> 
             return
         time.sleep(0.05)
     raise RuntimeError(f"coturn is not listening on udp {port}")
+
+
+@contextmanager
+def redis_server(workdir: Path) -> Iterator[str]:
+    """A throw-away redis-server on a free loopback port, nothing kept on disk: its URL."""
+    port = free_port()
+    folder = workdir / f"redis-{port}"
+    folder.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(
+        ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+         "--appendonly", "no", "--dir", str(folder), "--logfile", str(folder / "redis.log")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        _wait_for_tcp(port, process)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        stop_process(process)
+
+
+def _wait_for_tcp(port: int, process: subprocess.Popen, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[0]} exited with {process.returncode}")
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.02)
+    raise RuntimeError(f"{process.args[0]} is not listening on tcp {port}")

@@ -1,26 +1,37 @@
-"""A real uvicorn on loopback per test, and a small blocking WebSocket client for it."""
+"""A real uvicorn on loopback per test, and a small blocking WebSocket client for it.
+
+Every test that takes a server runs twice: on the in-process hub and on the Redis hub (a
+real redis-server on loopback, started once per session and emptied before each test)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 
 import pytest
+import redis
 import uvicorn
 from websockets.sync.client import ClientConnection, connect
 
 from signaling.app import create_app
 from signaling.config import Settings
 from signaling.server import uvicorn_options
-from tests.loopback import free_port
+from tests.loopback import free_port, redis_server
+
+HUBS = ("in-process", "redis")
 
 
 @contextmanager
-def running_server(settings: Settings) -> Iterator[str]:
-    """Serve create_app(settings) on loopback in a thread; yield the ws:// URL."""
+def running_server(settings: Settings, broker: str | None = None) -> Iterator[str]:
+    """Serve create_app(settings) on loopback in a thread; yield the ws:// URL. With
+    `broker`, the server uses the Redis hub there."""
+    if broker:
+        settings = dataclasses.replace(settings, broker_url=broker)
     port = free_port()
     options = {**uvicorn_options(settings), "host": "127.0.0.1", "port": port}
     config = uvicorn.Config(create_app(settings), **options)
@@ -96,9 +107,32 @@ def settings() -> Settings:
     return Settings(seat_grace=0.5, empty_room_ttl=1.0)
 
 
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if shutil.which("redis-server") is None:
+        pytest.fail("redis-server is not installed: `make test` installs it with apt-get")
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
+def empty_redis(url: str) -> None:
+    with redis.Redis.from_url(url) as client:
+        client.flushall()
+
+
+@pytest.fixture(params=HUBS)
+def broker(request: pytest.FixtureRequest) -> str | None:
+    """None for the in-process hub, or the URL of an empty Redis for the Redis hub."""
+    if request.param == "in-process":
+        return None
+    url = request.getfixturevalue("redis_url")
+    empty_redis(url)
+    return url
+
+
 @pytest.fixture
-def server(settings: Settings) -> Iterator[str]:
-    with running_server(settings) as url:
+def server(settings: Settings, broker: str | None) -> Iterator[str]:
+    with running_server(settings, broker) as url:
         yield url
 
 
