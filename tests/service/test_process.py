@@ -113,7 +113,10 @@ def test_metrics_need_the_token_and_move_with_events(tmp_path: Path, broker):
 
 
 def test_metrics_are_not_served_without_a_token(tmp_path: Path, broker):
-    with signaling_server(tmp_path, broker=broker) as server, pytest.raises(urllib.error.HTTPError) as missing:
+    with (
+        signaling_server(tmp_path, broker=broker) as server,
+        pytest.raises(urllib.error.HTTPError) as missing,
+    ):
         _metrics(server.url)
     assert missing.value.code == 404
 
