@@ -16,6 +16,9 @@ import yaml
 
 from .conftest import DOCKERFILE, REPO, dockerfile_arg, in_namespace, stop, wait_for_listener
 
+# The first test to use them builds the wheelhouse, the virtualenv and the rendering.
+pytestmark = pytest.mark.timeout(600)
+
 
 def image_environment() -> dict[str, str]:
     final = DOCKERFILE.read_text().rsplit("\nFROM ", 1)[1].replace("\\\n", " ")
@@ -54,7 +57,6 @@ def test_installed_virtualenv_holds_visavis_and_the_speed_extra(signaling_venv):
     assert not installed & {"pytest", "ansible-core", "playwright"}  # no test extra
 
 
-@pytest.mark.timeout(120)
 def test_service_from_the_install_step_answers_the_images_healthcheck(
     signaling_venv, namespace, tmp_path
 ):

@@ -18,6 +18,9 @@ from .conftest import DOMAIN, REPO, in_namespace, load_compose, stop, wait_for_l
 from .test_rendered import nginx_wrapper
 from .test_scripts import owner_and_mode
 
+# The first test to use them builds the wheelhouse, the virtualenv and the rendering.
+pytestmark = pytest.mark.timeout(600)
+
 ADDRESS = "198.51.100.20"  # the namespace's address (conftest.namespace)
 
 
@@ -49,7 +52,6 @@ def pebble_config(workdir) -> dict:
     }
 
 
-@pytest.mark.timeout(240)
 def test_certbot_service_gets_a_certificate_through_nginx_into_the_tls_volume(
     site, tmp_path, namespace
 ):

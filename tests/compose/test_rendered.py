@@ -25,6 +25,9 @@ from .conftest import (
     wait_for_listener,
 )
 
+# The first test to use them builds the wheelhouse, the virtualenv and the rendering.
+pytestmark = pytest.mark.timeout(600)
+
 # The official nginx image's nginx.conf, reduced: its http block includes conf.d/*.conf.
 NGINX_WRAPPER = """
 user root;  # the image's workers run as nginx; here the files sit in root-only temp folders
@@ -132,7 +135,6 @@ def test_rendered_nginx_site_passes_nginx_t(site, tmp_path, namespace):
     assert "test is successful" in done.stderr
 
 
-@pytest.mark.timeout(300)
 def test_nginx_serves_the_stack_and_passes_its_healthcheck(
     site, tmp_path, namespace, signaling_venv
 ):
