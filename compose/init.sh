@@ -2,7 +2,7 @@
 # compose's one-shot `init` service: before nginx and coturn start, make sure the `tls`
 # volume holds a certificate, its key and DH parameters.
 #   - cert.pem + key.pem placed in compose/certs/ (mounted at $GIVEN_DIR) are installed;
-#   - else a certificate already in the volume (an earlier run, or certbot's) is kept;
+#   - else a certificate for $DOMAIN already in the volume (an earlier run's, certbot's) is kept;
 #   - else a self-signed one for $DOMAIN is made, as the Ansible certs role makes it.
 # coturn runs as nobody:nogroup (65534) and reads the key itself, so the key is root:65534 0640.
 set -eu
@@ -22,8 +22,9 @@ if [ -s "$GIVEN_DIR/cert.pem" ] && [ -s "$GIVEN_DIR/key.pem" ]; then
     cp "$GIVEN_DIR/key.pem" "$TLS_DIR/key.pem.new"
     mv "$TLS_DIR/key.pem.new" "$TLS_DIR/key.pem"
     mv "$TLS_DIR/cert.pem.new" "$TLS_DIR/cert.pem"
-elif [ -s "$TLS_DIR/cert.pem" ] && [ -s "$TLS_DIR/key.pem" ]; then
-    echo "init: keeping the certificate already in the tls volume"
+elif [ -s "$TLS_DIR/cert.pem" ] && [ -s "$TLS_DIR/key.pem" ] &&
+    openssl x509 -in "$TLS_DIR/cert.pem" -noout -checkhost "$DOMAIN" | grep -q " does match"; then
+    echo "init: keeping the certificate for $DOMAIN already in the tls volume"
 else
     echo "init: making a self-signed certificate for $DOMAIN"
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \

@@ -59,6 +59,18 @@ def test_init_keeps_the_certificate_it_finds_and_installs_a_given_one(tmp_path):
     assert not list(tls.glob("*.new"))
 
 
+def test_init_makes_a_new_certificate_when_the_domain_changed(tmp_path):
+    tls, given = tmp_path / "tls", tmp_path / "given"
+    assert run_script("init.sh", TLS_DIR=str(tls), GIVEN_DIR=str(given)).returncode == 0
+    moved = run_script("init.sh", TLS_DIR=str(tls), GIVEN_DIR=str(given), DOMAIN="moved.test")
+    assert moved.returncode == 0, moved.stderr
+    names = subprocess.run(
+        ["openssl", "x509", "-in", str(tls / "cert.pem"), "-noout", "-ext", "subjectAltName"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "DNS:moved.test" in names
+
+
 def test_init_refuses_to_run_without_a_domain(tmp_path):
     done = run_script("init.sh", TLS_DIR=str(tmp_path / "tls"), DOMAIN="")
     assert done.returncode != 0 and "DOMAIN" in done.stderr
