@@ -204,11 +204,10 @@ class RedisHub:
 
     async def close(self) -> None:
         """At shutdown: this instance's remaining seats go into grace, then disconnect."""
-        for task in (self._keeper, self._recovery, self._listener):
-            if task is not None:
-                task.cancel()
-        if self._background:
-            await asyncio.gather(*self._background, return_exceptions=True)
+        tasks = [task for task in (self._keeper, self._recovery, self._listener) if task]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, *self._background, return_exceptions=True)
         if self._client is None:
             return
         if self._ready:

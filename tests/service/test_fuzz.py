@@ -10,16 +10,24 @@ import json
 import os
 from itertools import count
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 
 from signaling import protocol
 from signaling.config import Settings
 from signaling.hub import InProcessHub
 from signaling.limits import AddressLimits
 from signaling.protocol import ERROR_MESSAGES, ProtocolError
+from signaling.redis_hub import RedisHub
 from signaling.session import _handle
+from tests.service.conftest import HUBS
 
 EXAMPLES = int(os.environ.get("VISAVIS_FUZZ_EXAMPLES", "100"))
 CLIENTS = 4
@@ -66,19 +74,26 @@ class RecordingConnection:
     async def close_replaced(self) -> None:
         self.frames.append({"type": "closed"})
 
+    def close_after_sending(self, code: int, reason: str) -> None:
+        self.frames.append({"type": "closed", "code": code})
+
 
 class Sessions(RuleBasedStateMachine):
     """Several clients send random valid and invalid frames through the real session
     handler and hub. The model tracks each client's room only from what the server told it."""
 
-    def __init__(self) -> None:
+    def __init__(self, broker: str | None = None) -> None:
         super().__init__()
         self.loop = asyncio.new_event_loop()
         # Limits have their own tests; here they would only cut sequences short.
         self.settings = Settings(
             seat_grace=60, rooms_per_minute=10**6, failed_joins_per_minute=10**6
         )
-        self.hub = InProcessHub(lambda: [], self.settings.seat_grace, 60)
+        if broker:
+            self.hub: InProcessHub | RedisHub = RedisHub(broker, lambda: [], 60, 60)
+        else:
+            self.hub = InProcessHub(lambda: [], self.settings.seat_grace, 60)
+        self.loop.run_until_complete(self.hub.start())
         self.limits = AddressLimits(self.settings)
         self.clients = [RecordingConnection() for _ in range(CLIENTS)]
         self.rooms_of: dict[RecordingConnection, str | None] = dict.fromkeys(self.clients)
@@ -157,9 +172,20 @@ class Sessions(RuleBasedStateMachine):
 
     @invariant()
     def no_room_has_more_than_two_seats(self) -> None:
+        if isinstance(self.hub, RedisHub):
+            self.loop.run_until_complete(self._seats_agree_with_redis(self.hub))
+            return
         for room in self.hub.registry.rooms.values():
             assert len(room.seats) <= 2
             assert len({seat.polite for seat in room.seats}) == len(room.seats)
+
+    async def _seats_agree_with_redis(self, hub: RedisHub) -> None:
+        """Two seats per room by construction; each seat this instance thinks a socket
+        holds is that socket's in Redis too."""
+        assert hub._client is not None
+        for conn, (code, role) in hub._seats.items():
+            member = await hub._client.hget(f"visavis:room:{code}", f"m{role}")
+            assert member == hub._member(conn)
 
     @invariant()
     def a_replaced_client_is_out_of_its_room(self) -> None:
@@ -168,10 +194,15 @@ class Sessions(RuleBasedStateMachine):
                 self.rooms_of[client] = None  # the server closes it: its seat moved on
 
 
-Sessions.TestCase.settings = settings(
-    max_examples=EXAMPLES,
-    stateful_step_count=30,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-test_random_sessions_keep_rooms_apart_and_at_most_two = Sessions.TestCase
+@pytest.mark.parametrize("hub", HUBS)
+def test_random_sessions_keep_rooms_apart_and_at_most_two(hub: str, request) -> None:
+    broker = request.getfixturevalue("redis_url") if hub == "redis" else None
+    run_state_machine_as_test(
+        lambda: Sessions(broker),
+        settings=settings(
+            max_examples=EXAMPLES,
+            stateful_step_count=30,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        ),
+    )
