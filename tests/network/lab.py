@@ -7,7 +7,10 @@ each behind its own NAT router. Nothing in it has a link to the machine's real n
       eth0 ──veth── lan 198.18.2.1   | wan 203.0.113.3 ──┘
     home2 (198.18.2.10)     router2 (NAT)
 
-Routes cover the lab's ranges only: no namespace has a default route.
+Routes cover the lab's ranges only: no namespace has a default route. With an Impairment,
+each router's uplink is a TAP pair that tests.network.impair moves frames through (delay,
+jitter, loss: this kernel has no sch_netem for `tc netem`). `closed_server()` is another
+shape: one namespace with only the server's address, for coturn's abuse tests.
 """
 
 from __future__ import annotations
