@@ -328,7 +328,7 @@ signaling.addEventListener('close', ({detail}) => {
   if (detail.reconnecting) {
     state.serverAway = true;
     if (state.phase === 'in-room') renderStatus();
-    else ui.setStatus(strings.serverReconnecting);
+    else ui.setStatus(strings.serverRetrying);
     return;
   }
   // Media between the two browsers may well go on; only a new call needs the server.

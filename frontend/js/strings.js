@@ -30,6 +30,7 @@ export const strings = {
   reconnecting: 'The connection was interrupted. Trying again…',
   peerLeft: 'The other person left. You can wait here for someone to join.',
   serverReconnecting: 'Reconnecting to the server… The call goes on meanwhile.',
+  serverRetrying: 'Trying to reach the server…',
   remoteMicOff: 'Their microphone is off',
   remoteCameraOff: 'Their camera is off',
 

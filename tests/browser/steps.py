@@ -36,8 +36,10 @@ def on_server(open_page, server: Server) -> OpenPath:
     return open_path
 
 
-def start_meeting(new_page: OpenPath, path: str = "/") -> tuple[Page, str]:
-    host = new_page(path)
+def start_meeting(
+    new_page: OpenPath, path: str = "/", init_script: str | None = None
+) -> tuple[Page, str]:
+    host = new_page(path, init_script)
     host.click("#new-meeting")
     code_text = host.locator("#meeting-code")
     expect(code_text).to_have_text(CODE, timeout=10_000)
@@ -53,10 +55,12 @@ def join_from_home(
     return guest
 
 
-def start_call(new_page: OpenPath, path: str = "/") -> tuple[Page, Page, str]:
+def start_call(
+    new_page: OpenPath, path: str = "/", init_script: str | None = None
+) -> tuple[Page, Page, str]:
     """Two people in a meeting, each seeing the other's camera."""
-    host, code = start_meeting(new_page, path)
-    guest = join_from_home(new_page, code, path=path)
+    host, code = start_meeting(new_page, path, init_script)
+    guest = join_from_home(new_page, code, init_script, path)
     expect_remote_video_playing(host)
     expect_remote_video_playing(guest)
     return host, guest, code
@@ -102,24 +106,29 @@ def ice_ufrags(page: Page) -> tuple[str, str]:
     )
 
 
+def expect_ice_restarted(page: Page, old: tuple[str, str], timeout: float = MEDIA_TIMEOUT):
+    """Both ICE credentials differ from `old` (see ice_ufrags) and the call is connected."""
+    page.wait_for_function(
+        """([oldLocal, oldRemote]) => {
+            const pc = window.visavis.peerConnection;
+            const ufrag = (d) => d?.sdp.match(/a=ice-ufrag:(\\S+)/)[1] ?? null;
+            return pc.signalingState === 'stable' && pc.connectionState === 'connected' &&
+                ufrag(pc.localDescription) !== oldLocal &&
+                ufrag(pc.remoteDescription) !== oldRemote;
+        }""",
+        arg=list(old),
+        timeout=timeout,
+    )
+
+
 def restart_ice(page: Page, other: Page, timeout: float = MEDIA_TIMEOUT) -> float:
     """Force an ICE restart from `page`; wait until both sides negotiated new ICE
     credentials and are connected again. Returns the seconds that took."""
     before = ice_ufrags(page)
     started = time.monotonic()
     page.evaluate("window.visavis.restartIce()")
-    for side, old in ((page, before), (other, before[::-1])):
-        side.wait_for_function(
-            """([oldLocal, oldRemote]) => {
-                const pc = window.visavis.peerConnection;
-                const ufrag = (d) => d?.sdp.match(/a=ice-ufrag:(\\S+)/)[1] ?? null;
-                return pc.signalingState === 'stable' && pc.connectionState === 'connected' &&
-                    ufrag(pc.localDescription) !== oldLocal &&
-                    ufrag(pc.remoteDescription) !== oldRemote;
-            }""",
-            arg=list(old),
-            timeout=timeout,
-        )
+    expect_ice_restarted(page, before, timeout)
+    expect_ice_restarted(other, before[::-1], timeout)
     return time.monotonic() - started
 
 

@@ -13,7 +13,9 @@ from tests.browser.steps import (
     CONNECTED,
     MEDIA_TIMEOUT,
     expect_frames_advancing,
+    expect_ice_restarted,
     expect_remote_video_playing,
+    ice_ufrags,
     on_server,
     restart_ice,
     seated,
@@ -100,6 +102,17 @@ def test_a_forced_ice_restart_resumes_frames(new_page) -> None:
     print(f"\nICE restart -> frames again: {time.monotonic() - started:.2f} s")
     for page in (host, guest):
         expect(page.locator("#call-status")).to_have_text(CONNECTED)
+
+
+def test_going_back_online_restarts_ice(new_page) -> None:
+    host, guest, _ = start_call(new_page)
+    before = ice_ufrags(guest)
+
+    guest.evaluate("window.dispatchEvent(new Event('online'))")
+
+    expect_ice_restarted(guest, before)
+    expect_frames_advancing(host)
+    expect_frames_advancing(guest)
 
 
 def test_a_reload_takes_the_seat_back_and_keeps_strangers_out(new_page, server_url) -> None:

@@ -10,6 +10,14 @@ from playwright.sync_api import Page, expect
 from tests.browser.steps import join_from_home, on_server, own_server, start_call, start_meeting
 
 CODE_SHAPE = re.compile(r"^\d{4} \d{4} \d{4}$")
+RECORD_SENT_FRAMES = """
+window.sentFrames = [];
+const send = WebSocket.prototype.send;
+WebSocket.prototype.send = function (data) {
+  window.sentFrames.push(String(data));
+  return send.call(this, data);
+};
+"""
 
 
 def verification_code(page: Page) -> str:
@@ -45,7 +53,7 @@ def test_codes_differ_when_the_server_alters_a_fingerprint(open_page, tmp_path) 
 
 
 def test_the_other_side_sees_when_mic_or_camera_is_off(new_page) -> None:
-    host, guest, _ = start_call(new_page)
+    host, guest, _ = start_call(new_page, init_script=RECORD_SENT_FRAMES)
     mic_off, camera_off = host.locator("#remote-mic-off"), host.locator("#remote-camera-off")
     expect(mic_off).to_be_hidden()
     expect(camera_off).to_be_hidden()
@@ -60,3 +68,8 @@ def test_the_other_side_sees_when_mic_or_camera_is_off(new_page) -> None:
     expect(camera_off).to_be_visible()
     expect(mic_off).to_be_hidden()
     expect(guest.locator("#remote-camera-off")).to_be_hidden()
+    # Told peer to peer: nothing about it went through the server.
+    for page in (host, guest):
+        sent = page.evaluate("window.sentFrames")
+        assert any('"signal"' in frame for frame in sent), "the recorder sees the socket"
+        assert not any('"mic"' in frame for frame in sent)
