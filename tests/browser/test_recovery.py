@@ -144,6 +144,18 @@ def test_a_reload_takes_the_seat_back_and_keeps_strangers_out(new_page, server_u
     expect(late.locator("#call-error")).to_contain_text("full", timeout=10_000)
 
 
+def test_the_creator_reloading_takes_the_seat_back(new_page) -> None:
+    host, guest, _ = start_call(new_page)
+
+    host.reload()
+
+    expect_remote_video_playing(host)
+    expect_remote_video_playing(guest)
+    for page in (host, guest):
+        expect(page.locator("#call-status")).to_have_text(CONNECTED)
+        expect(page.locator("#call-error")).to_be_empty()
+
+
 def test_a_call_outlives_its_turn_credentials(open_page, tmp_path) -> None:
     ttl = 6
     with coturn(tmp_path) as (turn_port, secret):
