@@ -176,10 +176,17 @@ def _wait_for_udp(port: int, process: subprocess.Popen, timeout: float = 10) -> 
     raise RuntimeError(f"coturn is not listening on udp {port}")
 
 
+@dataclass
+class RedisServer:
+    process: subprocess.Popen
+    url: str  # redis://127.0.0.1:PORT/0
+
+
 @contextmanager
-def redis_server(workdir: Path) -> Iterator[str]:
-    """A throw-away redis-server on a free loopback port, nothing kept on disk: its URL."""
-    port = free_port()
+def redis_server(workdir: Path, port: int | None = None) -> Iterator[RedisServer]:
+    """A throw-away redis-server on a free loopback port (or `port`, to start it again in
+    place), nothing kept on disk."""
+    port = port or free_port()
     folder = workdir / f"redis-{port}"
     folder.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
@@ -189,7 +196,7 @@ def redis_server(workdir: Path) -> Iterator[str]:
     )  # fmt: skip
     try:
         _wait_for_tcp(port, process)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield RedisServer(process, f"redis://127.0.0.1:{port}/0")
     finally:
         stop_process(process)
 

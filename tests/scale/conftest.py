@@ -27,8 +27,8 @@ FAST = {
 def redis_url(tmp_path: Path) -> Iterator[str]:
     if shutil.which("redis-server") is None:
         pytest.fail("redis-server is not installed: `make test` installs it with apt-get")
-    with redis_server(tmp_path) as url:
-        yield url
+    with redis_server(tmp_path) as redis_process:
+        yield redis_process.url
 
 
 @contextmanager

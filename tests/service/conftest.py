@@ -111,8 +111,8 @@ def settings() -> Settings:
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if shutil.which("redis-server") is None:
         pytest.fail("redis-server is not installed: `make test` installs it with apt-get")
-    with redis_server(tmp_path_factory.mktemp("redis")) as url:
-        yield url
+    with redis_server(tmp_path_factory.mktemp("redis")) as redis_process:
+        yield redis_process.url
 
 
 def empty_redis(url: str) -> None:
