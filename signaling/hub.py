@@ -117,7 +117,7 @@ class InProcessHub:
         seat.grace_timer = _cancelled(seat.grace_timer)
         if room.restoring and len(room.seats) == 1:
             loop = asyncio.get_running_loop()
-            loop.call_later(self._seat_grace, _end_restoring, room)
+            loop.call_later(self._seat_grace, self._end_restoring, room)
         event("seat-taken", room=room_id(room.code), resumed=outcome.resumed, polite=seat.polite)
         if outcome.replaced is not None:
             del self._seats[outcome.replaced]
@@ -151,6 +151,16 @@ class InProcessHub:
             loop = asyncio.get_running_loop()
             room.expiry_timer = loop.call_later(self._empty_room_ttl, self._expire, room)
 
+    def _end_restoring(self, room: Room) -> None:
+        """The other seat's holder did not come back after the restart: like a seat whose
+        grace period ended, the one still there hears `peer-left` (it may have had a call)."""
+        if not room.restoring:
+            return
+        room.restoring = False
+        for seat in room.seats:
+            if seat.member is not None:
+                self._spawn(seat.member.send(encode(PeerLeft())))
+
     def _expire(self, room: Room) -> None:
         if self.registry.forget(room):
             event("room-expired", room=room_id(room.code))
@@ -179,10 +189,6 @@ class InProcessHub:
                 seat.grace_timer = _cancelled(seat.grace_timer)
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
-
-
-def _end_restoring(room: Room) -> None:
-    room.restoring = False
 
 
 def _cancelled(timer: asyncio.TimerHandle | None) -> None:

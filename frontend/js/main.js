@@ -283,7 +283,9 @@ signaling.addEventListener('peer-joined', () => {
 });
 
 signaling.addEventListener('peer-left', () => {
-  if (state.phase !== 'in-room') return;
+  // Also sent after a server restart when the other seat's holder never came back, which
+  // tells a person who was waiting alone nothing new.
+  if (state.phase !== 'in-room' || (!state.peer && !state.peerPresent)) return;
   state.peerPresent = false;
   closePeer();
   waitForPeer(strings.peerLeft);

@@ -4,9 +4,11 @@ expire, and the call goes on."""
 from __future__ import annotations
 
 import secrets
+import signal
 import time
 from itertools import pairwise
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.steps import (
@@ -42,7 +44,8 @@ def frame_counts(page: Page) -> int:
     )
 
 
-def test_a_server_restart_does_not_interrupt_the_call(open_page, tmp_path) -> None:
+@pytest.mark.parametrize("stop", ["SIGKILL", "SIGTERM"])
+def test_a_server_restart_does_not_interrupt_the_call(open_page, tmp_path, stop) -> None:
     tls = make_certificate(tmp_path)
     env = {"VISAVIS_RESUME_SECRET": secrets.token_urlsafe(24)}
     with signaling_server(tmp_path, tls=tls, env=env) as server:
@@ -51,7 +54,8 @@ def test_a_server_restart_does_not_interrupt_the_call(open_page, tmp_path) -> No
         for page in (host, guest):
             page.evaluate("window.callConnection = window.visavis.peerConnection")
 
-        server.process.kill()  # SIGKILL: no goodbye to anyone
+        # SIGKILL: no goodbye to anyone. SIGTERM: sockets closed with 1012, as systemd stops it.
+        server.process.send_signal(getattr(signal, stop))
         server.process.wait()
 
         for page in (host, guest):

@@ -102,3 +102,16 @@ def test_with_redis_a_stopped_instance_seats_are_released_after_the_grace_period
         assert alice.recv(timeout=5)["type"] == "peer-left"
         answer = member_at(stack, f"{url}/ws").join(room, bob_token)
         assert answer["type"] == "joined" and answer["resumed"] is False
+
+
+def test_the_one_who_came_back_hears_when_the_other_does_not():
+    settings = Settings(resume_secret=SECRET, seat_grace=0.5)
+    room, alice_token, _ = _call_before_restart(settings)
+
+    with running_server(settings) as url, ExitStack() as stack:
+        alice, stranger = member_at(stack, f"{url}/ws"), member_at(stack, f"{url}/ws")
+        assert alice.join(room, alice_token)["resumed"] is True
+
+        alice.expect("peer-left")  # once the grace period is over
+        assert stranger.join(room)["type"] == "joined"
+        alice.expect("peer-joined", resumed=False)
