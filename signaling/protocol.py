@@ -124,7 +124,8 @@ def _classify(frame: bytes, invalid: msgspec.ValidationError) -> ProtocolError:
     # Only on the error path: look again to tell an unknown type from a wrong shape.
     try:
         value = msgspec.json.decode(frame)
-    except msgspec.DecodeError:  # e.g. `0\x00`: a wrong type is seen before the bad bytes
+    # A wrong type can be seen before the bad bytes: `0\x00`, or `"\x80"` (not UTF-8).
+    except (msgspec.DecodeError, UnicodeDecodeError):
         return ProtocolError("bad-json")
     kind = value.get("type") if isinstance(value, dict) else None
     if isinstance(kind, str) and kind not in CLIENT_TYPES:
