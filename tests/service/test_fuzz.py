@@ -11,7 +11,7 @@ import os
 from itertools import count
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -52,6 +52,8 @@ any_frame = st.one_of(
 
 @settings(max_examples=EXAMPLES * 10, deadline=None)
 @given(any_frame)
+@example(b"0\x00")  # found by the fuzzer: a wrong type seen before the bad bytes
+@example(b'"\x80"')  # found by the fuzzer: not UTF-8 inside a string
 def test_the_decoder_answers_every_frame_with_a_message_or_a_known_error(frame: bytes):
     try:
         message = protocol.decode(frame)
