@@ -41,6 +41,7 @@ from .protocol import IceServers, Joined, PeerJoined, PeerLeft, ProtocolError, R
 from .rooms import ResumeTokens, new_room_code, parse_room_code
 
 COMMAND_TIMEOUT = 2.0  # seconds: a Redis that answers slower than this counts as lost
+POOL_CONNECTIONS = 32  # to Redis, per instance, besides the pub/sub one
 HEARTBEAT_INTERVAL = 1.0
 HEARTBEAT_TTL_MS = 5000  # an instance silent this long is dead; its seats go into grace
 RECONNECT_INTERVAL = 1.0
@@ -105,10 +106,14 @@ class RedisHub:
     # --- life cycle ---------------------------------------------------------------------
 
     async def start(self) -> None:
-        self._client = redis.from_url(
-            self.broker_url, decode_responses=True, socket_timeout=COMMAND_TIMEOUT,
+        # Bursts of requests wait for one of the pool's connections rather than fail; no
+        # retries: a script must not run twice, and a lost Redis is handled as such.
+        pool = redis.BlockingConnectionPool.from_url(
+            self.broker_url, max_connections=POOL_CONNECTIONS, timeout=COMMAND_TIMEOUT,
+            decode_responses=True, socket_timeout=COMMAND_TIMEOUT,
             socket_connect_timeout=COMMAND_TIMEOUT, retry=Retry(NoBackoff(), 0),
         )  # fmt: skip
+        self._client = redis.Redis.from_pool(pool)
         self._scripts = {
             name: self._client.register_script(getattr(scripts, name))
             for name in ("CREATE", "JOIN", "LEAVE", "DISCONNECT", "SWEEP", "REAP", "RELAY")
