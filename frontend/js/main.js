@@ -1,7 +1,9 @@
 // Wiring: the signaling socket, the peer connection, local media and the views.
 import {parseRoomCode, roomLink} from './codes.js';
 import {summarizeStats} from './facts.js';
-import {getLocalMedia, stopMedia} from './media.js';
+import * as chat from './chat.js';
+import * as lobby from './lobby.js';
+import {getLocalMedia, getTrack, stopMedia} from './media.js';
 import {Peer} from './peer.js';
 import {Signaling} from './signaling.js';
 import {strings} from './strings.js';
@@ -15,6 +17,8 @@ const state = {
   polite: false,
   iceServers: [],
   localStream: null,
+  media: null, // the promise of {stream, problem} asked in the lobby
+  screen: null, // the shared screen's track, sent instead of the camera's
   peer: null,
   serverAway: false, // the socket dropped and is reconnecting; the call goes on meanwhile
   peerPresent: false, // the server's word on the other seat
@@ -29,7 +33,15 @@ const STATS_INTERVAL_MS = 2000;
 // Messages on the peer-to-peer control channel, by `type`; chat and names add theirs here.
 const CONTROL_MESSAGES = {
   media: ({mic, camera}) => ui.showRemoteMedia({mic, camera}),
+  chat: ({text}) => chat.addMessage(text, state.remoteName || strings.chatThem),
+  name: ({name}) => {
+    state.remoteName = String(name ?? '').slice(0, 40);
+    ui.showRemoteName(state.remoteName);
+  },
 };
+// Keys that work anywhere in the call but in a text field (see the help popover).
+const SHORTCUTS = {m: 'toggle-mic', v: 'toggle-camera', H: 'hang-up'};
+const NAME_KEY = 'visavis.name'; // this tab only, never localStorage
 
 // Server errors that end the attempt, and the sentence that explains each.
 const FATAL_ERRORS = {
@@ -56,6 +68,35 @@ function storage(action) {
 
 const inCall = () => state.phase === 'joining' || state.phase === 'in-room';
 
+/** Before joining: preview, meter, devices, name. A link lands here too. */
+function openLobby(room) {
+  state.room = room;
+  state.phase = 'lobby';
+  ui.showView('lobby');
+  lobby.showLobby(room);
+  lobby.placeDevices('lobby');
+  if (!globalThis.RTCPeerConnection) {
+    lobby.setLobbyError(strings.noWebRTC, {fatal: true});
+    return;
+  }
+  preview({});
+}
+
+/** Ask for camera and microphone (again, with the chosen devices) and show them. */
+async function preview(choice) {
+  stopMedia(state.localStream);
+  state.localStream = null;
+  const media = getLocalMedia(undefined, choice);
+  state.media = media;
+  const {stream, problem} = await media;
+  if (state.media !== media || state.phase !== 'lobby') return;
+  state.localStream = stream;
+  lobby.showPreview(stream);
+  lobby.setLobbyError(strings[problem] ?? '');
+  ui.setMediaControls(stream);
+  lobby.listDevices(stream);
+}
+
 async function enterRoom(room) {
   state.room = room;
   state.phase = 'joining';
@@ -69,12 +110,19 @@ async function enterRoom(room) {
     ui.setCallError(strings.noWebRTC, {fatal: true});
     return;
   }
-  const {stream, problem} = await getLocalMedia();
-  if (state.phase !== 'joining' || state.room !== room) {
+  state.name = lobby.displayName();
+  storage((s) => (state.name ? s.setItem(NAME_KEY, state.name) : s.removeItem(NAME_KEY)));
+  lobby.showPreview(null);
+  lobby.placeDevices('call');
+  const media = state.media ?? getLocalMedia();
+  state.media = media;
+  const {stream, problem} = await media;
+  if (state.phase !== 'joining' || state.room !== room || state.media !== media) {
     stopMedia(stream); // the person went elsewhere while the browser asked
     return;
   }
   state.localStream = stream;
+  lobby.listDevices(stream);
   ui.showLocal(stream);
   ui.setMediaControls(stream);
   if (problem) ui.setCallError(strings[problem]);
@@ -94,6 +142,7 @@ function waitForPeer(sentence) {
   state.waiting = sentence;
   renderStatus();
   ui.showShare(true);
+  ui.showPeerLeftActions(sentence === strings.peerLeft);
 }
 
 const hasRelay = (iceServers) => iceServers.some(({urls}) =>
@@ -109,6 +158,7 @@ function mediaState() {
 function startPeer(waitForOffer) {
   closePeer();
   ui.showShare(false);
+  ui.showPeerLeftActions(false);
   const peer = new Peer({
     polite: state.polite,
     iceServers: state.iceServers,
@@ -145,7 +195,11 @@ function startPeer(waitForOffer) {
     const code = await verificationCode(detail.local, detail.remote);
     if (current()) ui.setVerificationCode(code);
   });
-  peer.addEventListener('controlopen', () => peer.sendControl(mediaState()));
+  peer.addEventListener('controlopen', () => {
+    peer.sendControl(mediaState());
+    if (state.name) peer.sendControl({type: 'name', name: state.name});
+  });
+  if (state.screen) peer.replaceTrack('video', state.screen, state.localStream);
   peer.addEventListener('control', ({detail}) => {
     if (current()) CONTROL_MESSAGES[detail.type]?.(detail);
   });
@@ -162,6 +216,8 @@ function closePeer() {
   state.iceError = false;
   ui.showRemote(null);
   ui.showRemoteMedia(null);
+  ui.showRemoteName(null);
+  state.remoteName = '';
   ui.setVerificationCode(null);
   ui.showFacts(null);
 }
@@ -198,8 +254,13 @@ function endCall() {
   state.phase = 'ended';
   state.serverAway = false;
   closePeer();
+  stopScreen();
   stopMedia(state.localStream);
   state.localStream = null;
+  state.media = null;
+  chat.clearChat();
+  chat.togglePanel('chat', false);
+  ui.showPeerLeftActions(false);
   ui.showLocal(null);
   ui.setMediaControls(null);
   ui.setStatus();
@@ -221,18 +282,78 @@ function hangUp() {
 
 function goHome() {
   if (inCall()) leaveRoom();
+  if (state.phase === 'lobby') endCall();
   state.room = null;
   state.phase = 'home';
   ui.showView('home');
 }
 
-function toggleTracks(buttonId, kind) {
+function toggleTracks(kind) {
   const tracks = state.localStream?.getTracks().filter((track) => track.kind === kind) ?? [];
   if (!tracks.length) return;
   const enabled = !tracks[0].enabled;
   for (const track of tracks) track.enabled = enabled;
-  ui.setPressed(buttonId, !enabled);
+  ui.setMediaControls(state.localStream);
   state.peer?.sendControl(mediaState());
+}
+
+/** Another camera, microphone or speaker, in the lobby or mid-call (no renegotiation). */
+async function switchDevice(kind, deviceId) {
+  if (kind === 'audiooutput') {
+    document.getElementById('remote-video').setSinkId?.(deviceId).catch(() => {});
+    return;
+  }
+  const trackKind = kind === 'videoinput' ? 'video' : 'audio';
+  const stream = state.localStream;
+  const old = stream?.getTracks().find((track) => track.kind === trackKind);
+  if (!old) {
+    if (state.phase === 'lobby') preview({[trackKind]: deviceId});
+    return;
+  }
+  const track = await getTrack(trackKind, deviceId);
+  if (!track || state.localStream !== stream) {
+    track?.stop();
+    return;
+  }
+  track.enabled = old.enabled;
+  stream.removeTrack(old);
+  stream.addTrack(track);
+  old.stop();
+  if (!(trackKind === 'video' && state.screen)) state.peer?.replaceTrack(trackKind, track);
+  if (state.phase === 'lobby') lobby.showPreview(stream);
+  else ui.showLocal(stream);
+}
+
+/** Send the screen instead of the camera; the browser's own "Stop sharing" ends it too. */
+async function toggleScreen() {
+  if (state.screen) {
+    stopScreen();
+    return;
+  }
+  let display;
+  try {
+    display = await navigator.mediaDevices.getDisplayMedia({video: true, audio: false});
+  } catch {
+    return; // the person cancelled the picker
+  }
+  const track = display.getVideoTracks()[0];
+  if (!inCall()) {
+    track.stop();
+    return;
+  }
+  state.screen = track;
+  track.addEventListener('ended', stopScreen);
+  state.peer?.replaceTrack('video', track, state.localStream);
+  ui.setPressed('toggle-screen', true);
+}
+
+function stopScreen() {
+  const track = state.screen;
+  if (!track) return;
+  state.screen = null;
+  track.stop();
+  state.peer?.replaceTrack('video', state.localStream?.getVideoTracks()[0] ?? null);
+  ui.setPressed('toggle-screen', false);
 }
 
 signaling.addEventListener('joined', ({detail}) => {
@@ -342,12 +463,42 @@ window.addEventListener('popstate', () => {
   const room = parseRoomCode(location.href);
   if (room && room === state.room && inCall()) return;
   if (inCall()) leaveRoom();
-  if (room) enterRoom(room);
+  if (room) openLobby(room);
   else goHome();
 });
 
 ui.localize();
-ui.onClick('new-meeting', () => enterRoom(null));
+ui.onClick('new-meeting', () => openLobby(null));
+ui.onClick('join-now', () => enterRoom(state.room));
+ui.onClick('lobby-home', () => {
+  history.pushState(null, '', '/');
+  goHome();
+});
+ui.onClick('lobby-mic', () => toggleTracks('audio'));
+ui.onClick('lobby-camera', () => toggleTracks('video'));
+lobby.onDeviceChosen(switchDevice);
+lobby.setDisplayName(storage((s) => s.getItem(NAME_KEY)));
+navigator.mediaDevices?.addEventListener?.('devicechange', () => {
+  if (state.phase === 'lobby' || inCall()) lobby.listDevices(state.localStream);
+});
+document.addEventListener('click', lobby.resumeMeter);
+chat.onSend((text) => {
+  state.peer?.sendControl({type: 'chat', text: text.slice(0, chat.MAX_CHAT)});
+  chat.addMessage(text);
+});
+ui.onClick('toggle-chat', () => chat.togglePanel('chat'));
+ui.onClick('toggle-settings', () => chat.togglePanel('settings'));
+ui.onClick('toggle-screen', toggleScreen);
+ui.onClick('share-meeting', () => ui.shareLink());
+ui.onClick('keep-waiting', () => ui.showPeerLeftActions(false));
+ui.onClick('leave-call', hangUp);
+document.addEventListener('keydown', (event) => {
+  const id = SHORTCUTS[event.key];
+  if (!id || !inCall() || event.ctrlKey || event.metaKey || event.altKey ||
+    event.target.closest?.('input, textarea, select')) return;
+  event.preventDefault();
+  document.getElementById(id).click();
+});
 ui.onJoin((text) => {
   const room = parseRoomCode(text);
   if (!room) {
@@ -357,11 +508,11 @@ ui.onJoin((text) => {
   }
   ui.setHomeError();
   history.pushState(null, '', `/${room}`);
-  enterRoom(room);
+  openLobby(room);
 });
 ui.onClick('copy-link', () => ui.copyLink());
-ui.onClick('toggle-mic', () => toggleTracks('toggle-mic', 'audio'));
-ui.onClick('toggle-camera', () => toggleTracks('toggle-camera', 'video'));
+ui.onClick('toggle-mic', () => toggleTracks('audio'));
+ui.onClick('toggle-camera', () => toggleTracks('video'));
 ui.onClick('hang-up', hangUp);
 ui.onClick('unmute-remote', () => ui.unmuteRemote());
 ui.onClick('toggle-facts', () => ui.toggleFacts());
@@ -394,5 +545,7 @@ Object.defineProperty(window, 'visavis', {
 });
 
 const deepLink = parseRoomCode(location.href);
-if (deepLink) enterRoom(deepLink);
+// A reload in a call takes the seat back at once; a link opened afresh shows the lobby.
+if (deepLink && storage((s) => s.getItem(resumeKey(deepLink)))) enterRoom(deepLink);
+else if (deepLink) openLobby(deepLink);
 else ui.showView('home', {focus: false});

@@ -198,6 +198,21 @@ export class Peer extends EventTarget {
     }
   }
 
+  /**
+   * Send another track of `kind` (a new camera, a screen) without renegotiating; only a
+   * kind that was receive-only (no camera at the start) needs one offer to start sending.
+   */
+  async replaceTrack(kind, track, stream) {
+    const transceiver = this.#pc.getTransceivers()
+      .find((candidate) => candidate.receiver.track.kind === kind && !candidate.stopped);
+    if (!transceiver) return;
+    await transceiver.sender.replaceTrack(track);
+    if (track && transceiver.direction === 'recvonly') {
+      if (stream) transceiver.sender.setStreams?.(stream);
+      transceiver.direction = 'sendrecv';
+    }
+  }
+
   /** A message on the control channel; dropped if it is not open. */
   sendControl(message) {
     if (this.#control.readyState === 'open') this.#control.send(JSON.stringify(message));

@@ -2,7 +2,7 @@
 import {strings} from './strings.js';
 
 const byId = (id) => document.getElementById(id);
-const VIEWS = ['home', 'call', 'left'];
+const VIEWS = ['home', 'lobby', 'call', 'left'];
 let feedbackTimer = 0;
 
 /** Fill every `data-text`, `data-label` and `data-placeholder` from strings.js. */
@@ -42,6 +42,23 @@ export function setMeeting(code = '', link = '') {
   byId('meeting-code').textContent = code;
   byId('share-link').value = link;
   byId('copy-link').hidden = !link;
+  byId('share-meeting').hidden = !link || !navigator.share;
+}
+
+/** The system's share sheet, where the browser has one. */
+export function shareLink() {
+  navigator.share({title: strings.shareTitle, url: byId('share-link').value}).catch(() => {});
+}
+
+export function showPeerLeftActions(visible) {
+  byId('peer-left-actions').hidden = !visible;
+}
+
+/** The name the other person gave (DataChannel only); empty hides it. */
+export function showRemoteName(name) {
+  const label = byId('remote-name');
+  label.textContent = name ?? '';
+  label.hidden = !name;
 }
 
 export function showShare(visible) {
@@ -79,13 +96,17 @@ export function unmuteRemote() {
   byId('unmute-remote').hidden = true;
 }
 
-/** Reset the mic and camera toggles; a kind with no track cannot be toggled. */
+/** The mic and camera toggles (lobby and call) as the tracks are; no track, no toggle. */
 export function setMediaControls(stream) {
-  const controls = {'toggle-mic': 'getAudioTracks', 'toggle-camera': 'getVideoTracks'};
-  for (const [id, getTracks] of Object.entries(controls)) {
-    byId(id).disabled = !stream?.[getTracks]().length;
-    setPressed(id, false);
+  const controls = {mic: 'getAudioTracks', camera: 'getVideoTracks'};
+  for (const [name, getTracks] of Object.entries(controls)) {
+    const track = stream?.[getTracks]()[0];
+    for (const id of [`toggle-${name}`, `lobby-${name}`]) {
+      byId(id).disabled = !track;
+      setPressed(id, track?.enabled === false);
+    }
   }
+  byId('toggle-screen').disabled = !navigator.mediaDevices?.getDisplayMedia;
 }
 
 export function setPressed(id, pressed) {

@@ -33,13 +33,17 @@ def open_page(browser: Browser):
     storage. For tests that start a server of their own."""
     contexts = []
 
-    def open_url(url: str, init_script: str | None = None) -> Page:
+    def open_url(url: str, init_script: str | None = None, **options) -> Page:
+        """`options` go to the new context (e.g. a phone's viewport)."""
         context = browser.new_context(
-            ignore_https_errors=True,
-            # Granted, Chromium gives real host candidates instead of mDNS names, which
-            # nothing here resolves (there is no STUN or TURN in the test either).
-            permissions=["camera", "microphone"],
-            viewport={"width": 900, "height": 700},
+            **{
+                "ignore_https_errors": True,
+                # Granted, Chromium gives real host candidates instead of mDNS names, which
+                # nothing here resolves (there is no STUN or TURN in the test either).
+                "permissions": ["camera", "microphone"],
+                "viewport": {"width": 900, "height": 700},
+                **options,
+            }
         )
         contexts.append(context)
         if init_script:
@@ -57,7 +61,7 @@ def open_page(browser: Browser):
 def new_page(open_page, server_url: str):
     """Open a path of the shared server in a new context."""
 
-    def open_path(path: str = "/", init_script: str | None = None) -> Page:
-        return open_page(f"{server_url}{path}", init_script)
+    def open_path(path: str = "/", init_script: str | None = None, **options) -> Page:
+        return open_page(f"{server_url}{path}", init_script, **options)
 
     return open_path

@@ -3,6 +3,7 @@ reach into the page through its test handle (`window.visavis`, see frontend/js/m
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -18,6 +19,15 @@ MEDIA_TIMEOUT = 20_000  # ms: ICE, DTLS and the first decoded frame on a loaded 
 CONNECTED = "Connected."
 
 OpenPath = Callable[..., Page]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def screenshot(page: Page, name: str) -> None:
+    """docs/screenshots/NAME.png for the README, only with VISAVIS_SCREENSHOTS=1: the fake
+    camera moves, so every run would change the files."""
+    if os.environ.get("VISAVIS_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 
 @contextmanager
@@ -30,8 +40,8 @@ def own_server(workdir: Path, **env: str) -> Iterator[Server]:
 def on_server(open_page, server: Server) -> OpenPath:
     """`new_page` for another server than the shared one."""
 
-    def open_path(path: str = "/", init_script: str | None = None) -> Page:
-        return open_page(f"{server.url}{path}", init_script)
+    def open_path(path: str = "/", init_script: str | None = None, **options) -> Page:
+        return open_page(f"{server.url}{path}", init_script, **options)
 
     return open_path
 
@@ -39,8 +49,10 @@ def on_server(open_page, server: Server) -> OpenPath:
 def start_meeting(
     new_page: OpenPath, path: str = "/", init_script: str | None = None
 ) -> tuple[Page, str]:
+    """A new meeting through the lobby, straight on with the default devices."""
     host = new_page(path, init_script)
     host.click("#new-meeting")
+    host.click("#join-now")
     code_text = host.locator("#meeting-code")
     expect(code_text).to_have_text(CODE, timeout=10_000)
     return host, code_text.inner_text()
@@ -52,7 +64,15 @@ def join_from_home(
     guest = new_page(path, init_script)
     guest.fill("#join-code", code.upper().replace("-", " "))
     guest.click("#join")
+    guest.click("#join-now")
     return guest
+
+
+def join_by_link(new_page: OpenPath, code: str, init_script: str | None = None) -> Page:
+    """Open the meeting's link: the lobby comes first, then in."""
+    page = new_page(f"/{code}", init_script)
+    page.click("#join-now")
+    return page
 
 
 def start_call(
@@ -64,6 +84,20 @@ def start_call(
     expect_remote_video_playing(host)
     expect_remote_video_playing(guest)
     return host, guest, code
+
+
+def sender_track(page: Page, kind: str) -> dict:
+    """The track the peer connection sends for `kind` (label, id) and its local SDP."""
+    return page.evaluate(
+        """kind => {
+            const pc = window.visavis.peerConnection;
+            const sender = pc.getTransceivers()
+                .find((t) => t.receiver.track.kind === kind).sender;
+            return {label: sender.track?.label ?? null, id: sender.track?.id ?? null,
+                    sdp: pc.localDescription.sdp};
+        }""",
+        kind,
+    )
 
 
 def remote_frames(page: Page) -> int:

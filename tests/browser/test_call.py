@@ -9,6 +9,7 @@ from playwright.sync_api import Page, expect
 from tests.browser.steps import (
     MEDIA_TIMEOUT,
     expect_remote_video_playing,
+    join_by_link,
     join_from_home,
     start_meeting,
 )
@@ -55,7 +56,7 @@ def test_two_people_see_each_other_and_the_meeting_is_private(new_page, server_u
     assert local_tracks_enabled(guest, "video") == [False]
 
     # A third person opening the link is turned away.
-    intruder = new_page(f"/{code}")
+    intruder = join_by_link(new_page, code)
     expect(intruder.locator("#call-error")).to_contain_text("full", timeout=10_000)
     expect(host.locator("#call-status")).to_have_text("Connected.")
 
@@ -79,7 +80,7 @@ def test_a_wrong_code_is_explained_without_leaving_home(new_page, server_url) ->
 
 
 def test_an_unknown_meeting_is_reported(new_page) -> None:
-    page = new_page("/zzzz-zzzz-zzzz")
+    page = join_by_link(new_page, "zzzz-zzzz-zzzz")
 
     expect(page.locator("#call-error")).to_contain_text("not found or expired", timeout=10_000)
 

@@ -18,6 +18,7 @@ from tests.browser.steps import (
     expect_ice_restarted,
     expect_remote_video_playing,
     ice_ufrags,
+    join_by_link,
     on_server,
     restart_ice,
     seated,
@@ -131,7 +132,7 @@ def test_a_reload_takes_the_seat_back_and_keeps_strangers_out(new_page, server_u
 
     # The guest's page goes away for longer: their seat waits for them (grace period).
     guest.goto("about:blank")
-    intruder = new_page(f"/{code}")
+    intruder = join_by_link(new_page, code)
     expect(intruder.locator("#call-error")).to_contain_text("full", timeout=10_000)
 
     # Back in the same tab: same room, same seat, video on both sides.
@@ -144,7 +145,7 @@ def test_a_reload_takes_the_seat_back_and_keeps_strangers_out(new_page, server_u
     assert not any(PEER_LEFT in status for status in host.evaluate("window.statuses"))
 
     # The page really sits in its old seat: a stranger is still turned away.
-    late = new_page(f"/{code}")
+    late = join_by_link(new_page, code)
     expect(late.locator("#call-error")).to_contain_text("full", timeout=10_000)
 
 

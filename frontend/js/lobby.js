@@ -1,0 +1,80 @@
+// The lobby and the device pickers: camera preview, microphone level, the lists of
+// cameras, microphones and speakers, and the optional name. No call logic.
+import {strings} from './strings.js';
+
+const byId = (id) => document.getElementById(id);
+const PICKERS = {videoinput: 'camera-select', audioinput: 'mic-select', audiooutput: 'speaker-select'};
+let meter = null;
+
+export function showLobby(room) {
+  byId('lobby-meeting').textContent = room ? `${strings.lobbyJoin} ${room}` : strings.lobbyNew;
+  setLobbyError();
+  byId('join-now').disabled = false;
+}
+
+export function setLobbyError(text = '', {fatal = false} = {}) {
+  byId('lobby-error').textContent = text;
+  if (fatal) byId('join-now').disabled = true;
+}
+
+/** The preview and the microphone meter; null stops both. */
+export function showPreview(stream) {
+  byId('lobby-video').srcObject = stream;
+  clearInterval(meter?.timer);
+  meter?.context.close();
+  meter = null;
+  byId('mic-level').value = 0;
+  const audio = stream?.getAudioTracks()[0];
+  if (!audio || !globalThis.AudioContext) return;
+  const context = new AudioContext();
+  const analyser = context.createAnalyser();
+  context.createMediaStreamSource(new MediaStream([audio])).connect(analyser);
+  const samples = new Uint8Array(analyser.fftSize);
+  const timer = setInterval(() => {
+    analyser.getByteTimeDomainData(samples);
+    let peak = 0;
+    for (const sample of samples) peak = Math.max(peak, Math.abs(sample - 128));
+    byId('mic-level').value = audio.enabled ? peak / 128 : 0;
+  }, 100);
+  meter = {context, timer};
+}
+
+/** A page opened from a link has no gesture yet: the meter's audio starts on the first. */
+export function resumeMeter() {
+  meter?.context.resume().catch(() => {});
+}
+
+/** Fill the pickers; the devices in use are selected. Pickers with nothing to pick hide. */
+export async function listDevices(stream) {
+  const devices = await navigator.mediaDevices?.enumerateDevices?.().catch(() => []) ?? [];
+  const inUse = (stream?.getTracks() ?? []).map((track) => track.getSettings().deviceId);
+  for (const [kind, id] of Object.entries(PICKERS)) {
+    const select = byId(id);
+    const chosen = select.value;
+    const list = devices.filter((device) => device.kind === kind && device.deviceId);
+    select.replaceChildren(...list.map((device, index) => new Option(
+      device.label || `${select.previousElementSibling.textContent} ${index + 1}`,
+      device.deviceId, false, inUse.includes(device.deviceId) || device.deviceId === chosen)));
+    select.parentElement.hidden = !list.length ||
+      (kind === 'audiooutput' && !('setSinkId' in HTMLMediaElement.prototype));
+  }
+}
+
+export function onDeviceChosen(handler) {
+  for (const [kind, id] of Object.entries(PICKERS)) {
+    byId(id).addEventListener('change', ({target}) => handler(kind, target.value));
+  }
+}
+
+/** The pickers live in the lobby before the call and in the settings panel during it. */
+export function placeDevices(where) {
+  byId(where === 'lobby' ? 'lobby-devices' : 'settings').append(byId('devices'));
+}
+
+export function displayName() {
+  return byId('display-name').value.trim();
+}
+
+export function setDisplayName(name) {
+  byId('display-name').value = name ?? '';
+}
