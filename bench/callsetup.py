@@ -2,7 +2,7 @@
 
 For each call, A opens the home page and starts a meeting (`#new-meeting`; its code shows in
 `#meeting-code`). The clock starts when B opens the home page; B types the code into
-`#join-code` and clicks `#join`, as a person does. It stops when both pages have decoded a
+`#join-code`, clicks `#join` and then `#join-now` in the lobby, as a person does. It stops when both pages have decoded a
 frame of the other's video (`#remote-video`). An init script in every page notes, with the
 page's own clock, when that first happens (polled on each animation frame and on
 requestVideoFrameCallback), so Playwright's round trips do not add to the figure.
@@ -157,6 +157,7 @@ def _one_call(browser, url: str, relay: bool) -> dict:
         host, guest = person(), person()
         host.goto(f"{url}/")
         host.click("#new-meeting")
+        host.click("#join-now")  # the lobby, with the default devices
         host.wait_for_function(
             "/^[a-z]{4}-[a-z]{4}-[a-z]{4}$/.test("
             "document.getElementById('meeting-code').textContent.trim())",
@@ -171,6 +172,7 @@ def _one_call(browser, url: str, relay: bool) -> dict:
         guest.goto(f"{url}/", wait_until="commit")
         guest.fill("#join-code", code, timeout=CALL_TIMEOUT_MS)
         guest.click("#join", timeout=CALL_TIMEOUT_MS)
+        guest.click("#join-now", timeout=CALL_TIMEOUT_MS)
         for page in (guest, host):
             try:
                 page.wait_for_function("window.__bench.firstFrame !== null",
@@ -276,7 +278,8 @@ def run(calls: int, relay_calls: int, workdir: Path, broker: str | None = None,
         log=print, warmup: bool = True, server_dir: Path | None = None) -> dict:
     tls = common.make_certificate(workdir)
     body: dict[str, object] = {
-        "flow": "B opens / , types A's code into #join-code, clicks #join; until both "
+        "flow": "B opens / , types A's code into #join-code, clicks #join, then #join-now "
+                "in the lobby; until both "
                 "#remote-video have decoded a frame",
         "browser": _chromium_version(),
         "chromium_args": CHROMIUM_ARGS,

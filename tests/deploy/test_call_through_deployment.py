@@ -100,12 +100,14 @@ def call_through_relay(domain: str, address: str) -> list[dict]:
         site = f"https://{domain}"
         host = open_page(browser, f"{site}/")
         host.click("#new-meeting")
+        host.click("#join-now")  # the lobby, with the default devices
         expect(host.locator("#meeting-code")).to_have_text(CODE, timeout=15_000)
         code = host.locator("#meeting-code").inner_text()
 
         guest = open_page(browser, f"{site}/")
         guest.fill("#join-code", code)
         guest.click("#join")
+        guest.click("#join-now")
 
         pairs = []
         for page in (host, guest):

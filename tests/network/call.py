@@ -128,6 +128,7 @@ def call(spec: dict) -> dict:
         try:
             host = open_home_page(browsers[0], url)
             host.click("#new-meeting")
+            host.click("#join-now")  # the lobby, with the default devices
             share_link = host.locator("#share-link")  # filled in, though not always shown
             deadline = time.monotonic() + 15
             while not share_link.input_value() and time.monotonic() < deadline:
@@ -139,6 +140,7 @@ def call(spec: dict) -> dict:
             guest.fill("#join-code", link)
             clicked = guest.evaluate("Date.now()")
             guest.click("#join")
+            guest.click("#join-now")
 
             # ICE connected, or the connection given up (ICE itself may stay "disconnected").
             ending = wait_for_state(
