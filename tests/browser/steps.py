@@ -59,9 +59,9 @@ def start_meeting(
 
 
 def join_from_home(
-    new_page: OpenPath, code: str, init_script: str | None = None, path: str = "/"
+    new_page: OpenPath, code: str, init_script: str | None = None, path: str = "/", **options
 ) -> Page:
-    guest = new_page(path, init_script)
+    guest = new_page(path, init_script, **options)
     guest.fill("#join-code", code.upper().replace("-", " "))
     guest.click("#join")
     guest.click("#join-now")

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
 
-import {getLocalMedia, mediaProblem} from '../../frontend/js/media.js';
+import {constraint, getLocalMedia, mediaProblem} from '../../frontend/js/media.js';
 import {strings} from '../../frontend/js/strings.js';
 
 const failure = (name) => Object.assign(new Error(name), {name});
@@ -47,4 +47,33 @@ test('without a camera the microphone alone is used', async () => {
 
 test('without mediaDevices (no secure context) the call goes on without media', async () => {
   assert.deepEqual(await getLocalMedia(undefined), {stream: null, problem: 'mediaMissing'});
+});
+
+test('a busy camera still gives the microphone, and says the camera is busy', async () => {
+  const audio = fakeStream(['audio']);
+  const result = await getLocalMedia({
+    getUserMedia: async ({video}) => {
+      if (video) throw failure('NotReadableError');
+      return audio;
+    },
+  });
+  assert.deepEqual(result, {stream: audio, problem: 'cameraBusy'});
+});
+
+test('plain HTTP is named as the reason when the browser hides mediaDevices', async () => {
+  globalThis.isSecureContext = false;
+  try {
+    assert.deepEqual(await getLocalMedia(undefined), {stream: null, problem: 'insecure'});
+  } finally {
+    delete globalThis.isSecureContext;
+  }
+});
+
+test('the devices picked in the lobby are asked for exactly', async () => {
+  const asked = [];
+  await getLocalMedia({getUserMedia: async (constraints) => asked.push(constraints)},
+    {audio: 'mic-2', video: 'cam-1'});
+  assert.deepEqual(asked[0].audio, {deviceId: {exact: 'mic-2'}});
+  assert.deepEqual(asked[0].video.deviceId, {exact: 'cam-1'});
+  assert.equal(constraint('audio'), true);
 });
