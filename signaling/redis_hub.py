@@ -2,9 +2,11 @@
 
 Seats, resume tokens (as hashes) and deadlines live in Redis and change only through the Lua
 scripts of redis_scripts.py, so two joins racing for the last seat on different instances
-cannot both win. Frames for a socket on another instance go through that instance's pub/sub
-channel. Each instance keeps a heartbeat; any instance moves the seats of one whose heartbeat
-expired into their grace period, so people resume through whichever instance they reach.
+cannot both win. Frames for a socket go through its instance's pub/sub channel; each instance
+remembers where the other member of each of its sockets is (told through the same channel),
+so a relay costs one PUBLISH. Each instance keeps a heartbeat; any instance moves the seats of
+one whose heartbeat expired into their grace period, so people resume through whichever
+instance they reach.
 
 Resume tokens are checked against their hash in Redis, so instances need not share
 VISAVIS_RESUME_SECRET (tokens keep the in-process format) and rooms outlive any instance:
@@ -101,6 +103,7 @@ class RedisHub:
         self._ids: dict[Connection, str] = {}
         self._conns: dict[str, Connection] = {}
         self._seats: dict[Connection, tuple[str, int]] = {}  # (room code, role)
+        self._peers: dict[Connection, str] = {}  # the other seat's member, "" if none live
         self._background: set[asyncio.Task[None]] = set()
 
     # --- life cycle ---------------------------------------------------------------------
@@ -116,7 +119,7 @@ class RedisHub:
         self._client = redis.Redis.from_pool(pool)
         self._scripts = {
             name: self._client.register_script(getattr(scripts, name))
-            for name in ("CREATE", "JOIN", "LEAVE", "DISCONNECT", "SWEEP", "REAP", "RELAY")
+            for name in ("CREATE", "JOIN", "LEAVE", "DISCONNECT", "SWEEP", "REAP")
         }
         try:
             await self._register()
@@ -189,6 +192,7 @@ class RedisHub:
         self._ids.clear()
         self._conns.clear()
         self._seats.clear()
+        self._peers.clear()
         if self._listener is not None and self._listener is not asyncio.current_task():
             self._listener.cancel()
         if self._recovery is None or self._recovery.done():
@@ -233,7 +237,7 @@ class RedisHub:
             token = self.tokens.issue(code, False)
             if await self._call(conn, "CREATE", code, member, _token_hash(token)):
                 break
-        self._seats[conn] = (code, 0)
+        self._seats[conn], self._peers[conn] = (code, 0), ""
         self.metrics.joins.labels("created").inc()
         event("room-created", room=room_id(code))
         event("seat-taken", room=room_id(code), resumed=False, polite=False)
@@ -257,39 +261,37 @@ class RedisHub:
         role, resumed, replaced, peer_present, other = (
             int(answer[1]), bool(answer[2]), answer[3], bool(answer[4]), answer[5]
         )  # fmt: skip
-        self._seats[conn] = (code, role)
+        self._seats[conn], self._peers[conn] = (code, role), other
         self.metrics.joins.labels("resumed" if resumed else "joined").inc()
         if resumed:
             self.metrics.resumes.inc()
         event("seat-taken", room=room_id(code), resumed=resumed, polite=bool(role))
-        if replaced:
-            await self._send_to(replaced, code, "r", "")
         token = resume if resumed and resume else fresh[role]
         # `joined` goes out before the peer hears of us, so its offer cannot overtake it.
         await conn.send(encode(self._joined(code, role, peer_present, token, resumed)))
+        if replaced:
+            await self._publish(replaced, code, "r", "")
         if other:
-            await self._send_to(other, code, "f", encode(PeerJoined(resumed=resumed)))
+            await self._publish(other, code, "j", f"{member} {encode(PeerJoined(resumed))}")
 
     def is_seated(self, conn: Connection) -> bool:
         return conn in self._seats
 
     async def relay(self, conn: Connection, data: msgspec.Raw) -> None:
-        code, role = self._seat_of(conn)
+        code, _ = self._seat_of(conn)
+        other = self._peers.get(conn)
+        # Frames for a peer who is absent or reconnecting are dropped, as in-process.
+        if not other:
+            return
         if self._transform is not None:
             data = self._transform(data)
-        frame = encode(Relayed(data))
-        outcome = await self._call(conn, "RELAY", code, role, self._member(conn), frame)
-        # Frames for a peer who is absent or reconnecting are dropped, as in-process.
-        if outcome in (0, -1):
-            return
         self.metrics.relayed_messages.inc()
         self.metrics.relayed_bytes.inc(len(data))
-        if isinstance(outcome, str):
-            await self._deliver(outcome.partition("/")[2], code, "f", frame)
+        await self._publish(other, code, "f", encode(Relayed(data)))
 
     async def leave(self, conn: Connection) -> None:
         code, role = self._seat_of(conn)
-        del self._seats[conn]
+        del self._seats[conn], self._peers[conn]
         event("seat-left", room=room_id(code))
         await self._call(conn, "LEAVE", code, role, self._member(conn), self._empty_ms, PEER_LEFT)
 
@@ -299,6 +301,7 @@ class RedisHub:
         if conn_id is not None:
             del self._conns[conn_id]
         held = self._seats.pop(conn, None)
+        self._peers.pop(conn, None)
         if held is None or not self._ready:
             return  # after a loss of Redis, the reaper puts the old instance's seats in grace
         member = f"{self.instance}/{conn_id}"
@@ -370,27 +373,34 @@ class RedisHub:
             self._lost(error)
             raise ProtocolError("unavailable") from None
 
-    async def _send_to(self, member: str, code: str, kind: str, payload: str) -> None:
+    async def _publish(self, member: str, code: str, kind: str, payload: str) -> None:
         instance, _, conn_id = member.partition("/")
-        if instance == self.instance:
-            await self._deliver(conn_id, code, kind, payload)
-            return
         assert self._client is not None
-        with contextlib.suppress(*BROKEN):  # a lost Redis is noticed by the keeper
+        try:
             await self._client.publish(
                 scripts.channel(instance), f"{conn_id} {code} {kind}{payload}"
             )
+        except BROKEN as error:
+            self._lost(error)
 
     async def _deliver(self, conn_id: str, code: str, kind: str, payload: str) -> None:
-        """A frame for one of this instance's sockets, if it is still in that room."""
+        """Something for one of this instance's sockets, if it is still in that room."""
         conn = self._conns.get(conn_id)
         if conn is None or self._seats.get(conn, ("",))[0] != code:
             return  # gone, or moved on to another room meanwhile
-        if kind == "r":
-            del self._seats[conn]
-            await conn.close_replaced()
-        else:
+        if kind == "f":
             await conn.send(payload)
+        elif kind == "j":
+            self._peers[conn], _, frame = payload.partition(" ")
+            await conn.send(frame)
+        elif kind == "l":
+            self._peers[conn] = ""
+            await conn.send(payload)
+        elif kind == "g":
+            self._peers[conn] = ""
+        elif kind == "r":
+            del self._seats[conn], self._peers[conn]
+            await conn.close_replaced()
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)

@@ -11,9 +11,14 @@ Keys (one Redis database; not for Redis Cluster — the scripts name keys they c
 - `visavis:instances` set of live instance ids; `visavis:instance:<id>` its heartbeat (a key
   with a TTL); `visavis:instance:<id>:seats` the seats its sockets hold. An instance whose
   heartbeat expired is reaped: its seats go into grace, resumable through any instance.
-- channel `visavis:to:<id>`: frames for the sockets of instance `<id>`, as
-  `<connection> <code> <kind><payload>` (kind `f`: send the frame, `r`: the seat was resumed
-  elsewhere, close the socket as `replaced`).
+- channel `visavis:to:<id>`: everything for the sockets of instance `<id>`, as
+  `<connection> <code> <kind><payload>`. Kinds: `f` send the frame (a relayed `signal`);
+  `j` the other seat's holder is now `<member>` (payload `<member> <peer-joined frame>`);
+  `l` the other seat is free (payload: the peer-left frame); `g` the other seat's holder is
+  away, in grace; `r` this socket's seat was resumed elsewhere: close it as `replaced`.
+  Each instance remembers where the other member of each of its sockets is from `j`, `l`
+  and `g`, so a relay is one PUBLISH. Everything for a socket, even from its own instance,
+  goes through its channel: one order for all of it, Redis'.
 """
 
 from __future__ import annotations
@@ -61,8 +66,15 @@ local function release(room, code, role, empty_ttl, peer_left)
   if not other then
     redis.call('PEXPIRE', room, empty_ttl)
   elseif other ~= '' then
-    send(other, code, 'f', peer_left)
+    send(other, code, 'l', peer_left)
   end
+end
+-- A seat's holder is gone for now: the seat waits for its token until the deadline.
+local function into_grace(room, code, role, deadline)
+  redis.call('HSET', room, 'm' .. role, '')
+  redis.call('ZADD', P .. 'grace', deadline, seat_id(code, role))
+  local other = redis.call('HGET', room, 'm' .. (1 - role))
+  if other and other ~= '' then send(other, code, 'g', '') end
 end
 """
 
@@ -127,8 +139,7 @@ local room = P .. 'room:' .. ARGV[1]
 local role = tonumber(ARGV[2])
 if redis.call('HGET', room, 'm' .. role) ~= ARGV[3] then return 0 end
 redis.call('SREM', index_of(ARGV[3]), seat_id(ARGV[1], role))
-redis.call('HSET', room, 'm' .. role, '')
-redis.call('ZADD', P .. 'grace', now_ms() + tonumber(ARGV[4]), seat_id(ARGV[1], role))
+into_grace(room, ARGV[1], role, now_ms() + tonumber(ARGV[4]))
 return 1
 """
 )
@@ -166,8 +177,7 @@ for _, id in ipairs(redis.call('SMEMBERS', P .. 'instances')) do
       local code, role = string.match(seat, '^(.*)|(%d)$')
       local room = P .. 'room:' .. code
       if instance_of(redis.call('HGET', room, 'm' .. role)) == id then
-        redis.call('HSET', room, 'm' .. role, '')
-        redis.call('ZADD', P .. 'grace', now + tonumber(ARGV[1]), seat)
+        into_grace(room, code, tonumber(role), now + tonumber(ARGV[1]))
       end
     end
     redis.call('DEL', index, P .. 'instance:' .. id)
@@ -176,23 +186,5 @@ for _, id in ipairs(redis.call('SMEMBERS', P .. 'instances')) do
   end
 end
 return reaped
-"""
-)
-
-# ARGV: code, role, member, frame. -1: the seat is no longer this member's; 0: nobody to
-# deliver to; 1: published to the other member's instance; a string: the other member is on
-# the sender's own instance, which delivers it without a round through pub/sub.
-RELAY = (
-    _COMMON
-    + """
-local room = P .. 'room:' .. ARGV[1]
-local role = tonumber(ARGV[2])
-local seats = redis.call('HMGET', room, 'm' .. role, 'm' .. (1 - role))
-if seats[1] ~= ARGV[3] then return -1 end
-local other = seats[2]
-if not other or other == '' then return 0 end
-if instance_of(other) == instance_of(ARGV[3]) then return other end
-send(other, ARGV[1], 'f', ARGV[4])
-return 1
 """
 )

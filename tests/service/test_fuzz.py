@@ -26,6 +26,7 @@ from signaling.hub import InProcessHub
 from signaling.limits import AddressLimits
 from signaling.protocol import ERROR_MESSAGES, ProtocolError
 from signaling.redis_hub import RedisHub
+from signaling.redis_scripts import channel
 from signaling.session import _handle
 from tests.service.conftest import HUBS
 
@@ -117,6 +118,7 @@ class Sessions(RuleBasedStateMachine):
                 await client.send(protocol.encode(error.frame()))
 
         self.loop.run_until_complete(handle())
+        self._settle()
         for answer in client.frames[before:]:
             if answer["type"] == "joined":
                 self.rooms_of[client] = answer["room"]
@@ -168,9 +170,16 @@ class Sessions(RuleBasedStateMachine):
     def drop_connection(self, who: int) -> None:
         gone = self.clients[who]
         self.loop.run_until_complete(self.hub.disconnect(gone))
+        self._settle()
         fresh = self.clients[who] = RecordingConnection()
         del self.rooms_of[gone]
         self.rooms_of[fresh] = None
+
+    def _settle(self) -> None:
+        """With Redis, wait until this instance read everything published so far: frames
+        and notifications reach sockets through its pub/sub channel."""
+        if isinstance(self.hub, RedisHub):
+            self.loop.run_until_complete(_settled(self.hub, f"settle-{next(self.markers)}"))
 
     @invariant()
     def no_room_has_more_than_two_seats(self) -> None:
@@ -194,6 +203,26 @@ class Sessions(RuleBasedStateMachine):
         for client in self.clients:
             if client.frames and client.frames[-1] == {"type": "closed"}:
                 self.rooms_of[client] = None  # the server closes it: its seat moved on
+
+
+async def _settled(hub: RedisHub, marker: str) -> None:
+    """Publish a marker on the hub's own channel and wait until its listener reaches it."""
+    reached = asyncio.Event()
+    deliver = hub._deliver
+
+    async def watching(conn_id: str, code: str, kind: str, payload: str) -> None:
+        if conn_id == marker:
+            reached.set()
+        else:
+            await deliver(conn_id, code, kind, payload)
+
+    hub._deliver = watching  # type: ignore[method-assign]
+    try:
+        assert hub._client is not None
+        await hub._client.publish(channel(hub.instance), f"{marker} - f")
+        await asyncio.wait_for(reached.wait(), 5)
+    finally:
+        del hub._deliver
 
 
 @pytest.mark.parametrize("hub", HUBS)
