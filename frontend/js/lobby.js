@@ -19,7 +19,9 @@ export function setLobbyError(text = '', {fatal = false} = {}) {
 
 /** The preview and the microphone meter; null stops both. */
 export function showPreview(stream) {
-  byId('lobby-video').srcObject = stream;
+  const video = byId('lobby-video');
+  video.srcObject = stream;
+  video.hidden = !stream?.getVideoTracks().length;
   clearInterval(meter?.timer);
   meter?.context.close();
   meter = null;

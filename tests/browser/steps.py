@@ -27,7 +27,7 @@ def screenshot(page: Page, name: str) -> None:
     camera moves, so every run would change the files."""
     if os.environ.get("VISAVIS_SCREENSHOTS") == "1":
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 @contextmanager
@@ -47,10 +47,10 @@ def on_server(open_page, server: Server) -> OpenPath:
 
 
 def start_meeting(
-    new_page: OpenPath, path: str = "/", init_script: str | None = None
+    new_page: OpenPath, path: str = "/", init_script: str | None = None, **options
 ) -> tuple[Page, str]:
     """A new meeting through the lobby, straight on with the default devices."""
-    host = new_page(path, init_script)
+    host = new_page(path, init_script, **options)
     host.click("#new-meeting")
     host.click("#join-now")
     code_text = host.locator("#meeting-code")
@@ -76,11 +76,11 @@ def join_by_link(new_page: OpenPath, code: str, init_script: str | None = None) 
 
 
 def start_call(
-    new_page: OpenPath, path: str = "/", init_script: str | None = None
+    new_page: OpenPath, path: str = "/", init_script: str | None = None, **options
 ) -> tuple[Page, Page, str]:
     """Two people in a meeting, each seeing the other's camera."""
-    host, code = start_meeting(new_page, path, init_script)
-    guest = join_from_home(new_page, code, init_script, path)
+    host, code = start_meeting(new_page, path, init_script, **options)
+    guest = join_from_home(new_page, code, init_script, path, **options)
     expect_remote_video_playing(host)
     expect_remote_video_playing(guest)
     return host, guest, code

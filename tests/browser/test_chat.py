@@ -8,7 +8,7 @@ from tests.browser.steps import CODE, expect_remote_video_playing, join_from_hom
 
 
 def test_chat_goes_peer_to_peer_with_an_unread_badge(new_page) -> None:
-    host = new_page("/")
+    host = new_page("/", viewport={"width": 1280, "height": 720})
     sent_to_server: list[str] = []
     host.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent_to_server.append(frame)))
     host.click("#new-meeting")

@@ -47,13 +47,13 @@ def test_a_call_on_a_phone_in_portrait(new_page) -> None:
     expect_fits(guest)
     for video in ("remote-video", "local-video", "lobby-video"):
         expect(guest.locator(f"#{video}")).to_have_attribute("playsinline", "")
+    screenshot(guest, "call-phone")
     guest.tap("#toggle-mic")
     expect(guest.locator("#toggle-mic")).to_have_attribute("aria-pressed", "true")
-    screenshot(guest, "call-phone")
 
 
 def test_controls_have_names_and_focus_shows(new_page) -> None:
-    host, guest, _ = start_call(new_page)
+    host, guest, _ = start_call(new_page, viewport={"width": 1280, "height": 720})
     screenshot(host, "call-desktop")
     unnamed = host.evaluate(
         """() => [...document.querySelectorAll('button, input, select')]
