@@ -258,6 +258,7 @@ function endCall() {
   stopMedia(state.localStream);
   state.localStream = null;
   state.media = null;
+  lobby.showPreview(null);
   chat.clearChat();
   chat.togglePanel('chat', false);
   ui.showPeerLeftActions(false);

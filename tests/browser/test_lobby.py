@@ -18,7 +18,7 @@ from tests.browser.steps import (
 def test_the_lobby_previews_camera_and_microphone_and_lists_devices(new_page) -> None:
     page = new_page("/")
     for words in ("Private", "1-on-1", "peer-to-peer"):
-        expect(page.locator(".tagline")).to_contain_text(words)
+        expect(page.locator("#home-view .tagline")).to_contain_text(words)
     screenshot(page, "home")
     page.click("#new-meeting")
 
