@@ -44,6 +44,7 @@ from .rooms import ResumeTokens, new_room_code, parse_room_code
 
 COMMAND_TIMEOUT = 2.0  # seconds: a Redis that answers slower than this counts as lost
 POOL_CONNECTIONS = 32  # to Redis, per instance, besides the pub/sub one
+OUTBOX_BATCH = 1000  # publications per pipeline
 HEARTBEAT_INTERVAL = 1.0
 HEARTBEAT_TTL_MS = 5000  # an instance silent this long is dead; its seats go into grace
 RECONNECT_INTERVAL = 1.0
@@ -105,6 +106,12 @@ class RedisHub:
         self._seats: dict[Connection, tuple[str, int]] = {}  # (room code, role)
         self._peers: dict[Connection, str] = {}  # the other seat's member, "" if none live
         self._background: set[asyncio.Task[None]] = set()
+        # Publications wait here and leave in order, many to a round trip (a pipeline).
+        self._outbox: list[tuple[str, str]] = []
+        self._outbox_ready = asyncio.Event()
+        self._outbox_empty = asyncio.Event()
+        self._outbox_empty.set()
+        self._sender: asyncio.Task[None] | None = None
 
     # --- life cycle ---------------------------------------------------------------------
 
@@ -128,6 +135,7 @@ class RedisHub:
             event("broker-unavailable", logging.ERROR, error=message)
             raise BrokerUnavailable(f"VISAVIS_BROKER_URL: {message}") from None
         self._keeper = asyncio.create_task(self._keep_alive())
+        self._sender = asyncio.create_task(self._send_outbox())
 
     async def _register(self) -> None:
         """Subscribe to a fresh instance id's channel, then announce the instance."""
@@ -193,6 +201,8 @@ class RedisHub:
         self._conns.clear()
         self._seats.clear()
         self._peers.clear()
+        self._outbox.clear()
+        self._outbox_empty.set()
         if self._listener is not None and self._listener is not asyncio.current_task():
             self._listener.cancel()
         if self._recovery is None or self._recovery.done():
@@ -213,7 +223,8 @@ class RedisHub:
 
     async def close(self) -> None:
         """At shutdown: this instance's remaining seats go into grace, then disconnect."""
-        tasks = [task for task in (self._keeper, self._recovery, self._listener) if task]
+        tasks = [self._keeper, self._sender, self._recovery, self._listener]
+        tasks = [task for task in tasks if task is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, *self._background, return_exceptions=True)
@@ -270,9 +281,9 @@ class RedisHub:
         # `joined` goes out before the peer hears of us, so its offer cannot overtake it.
         await conn.send(encode(self._joined(code, role, peer_present, token, resumed)))
         if replaced:
-            await self._publish(replaced, code, "r", "")
+            self._publish(replaced, code, "r", "")
         if other:
-            await self._publish(other, code, "j", f"{member} {encode(PeerJoined(resumed))}")
+            self._publish(other, code, "j", f"{member} {encode(PeerJoined(resumed))}")
 
     def is_seated(self, conn: Connection) -> bool:
         return conn in self._seats
@@ -287,12 +298,13 @@ class RedisHub:
             data = self._transform(data)
         self.metrics.relayed_messages.inc()
         self.metrics.relayed_bytes.inc(len(data))
-        await self._publish(other, code, "f", encode(Relayed(data)))
+        self._publish(other, code, "f", encode(Relayed(data)))
 
     async def leave(self, conn: Connection) -> None:
         code, role = self._seat_of(conn)
         del self._seats[conn], self._peers[conn]
         event("seat-left", room=room_id(code))
+        await self._outbox_empty.wait()  # our last frames reach the peer before peer-left
         await self._call(conn, "LEAVE", code, role, self._member(conn), self._empty_ms, PEER_LEFT)
 
     async def disconnect(self, conn: Connection) -> None:
@@ -373,15 +385,28 @@ class RedisHub:
             self._lost(error)
             raise ProtocolError("unavailable") from None
 
-    async def _publish(self, member: str, code: str, kind: str, payload: str) -> None:
+    def _publish(self, member: str, code: str, kind: str, payload: str) -> None:
         instance, _, conn_id = member.partition("/")
+        self._outbox.append((scripts.channel(instance), f"{conn_id} {code} {kind}{payload}"))
+        self._outbox_empty.clear()
+        self._outbox_ready.set()
+
+    async def _send_outbox(self) -> None:
+        """Publish what is queued, in order, all of it in one pipeline. Until cancelled."""
         assert self._client is not None
-        try:
-            await self._client.publish(
-                scripts.channel(instance), f"{conn_id} {code} {kind}{payload}"
-            )
-        except BROKEN as error:
-            self._lost(error)
+        while True:
+            await self._outbox_ready.wait()
+            self._outbox_ready.clear()
+            while self._outbox and self._ready:
+                batch, self._outbox = self._outbox[:OUTBOX_BATCH], self._outbox[OUTBOX_BATCH:]
+                try:
+                    async with self._client.pipeline(transaction=False) as pipe:
+                        for channel, message in batch:
+                            pipe.publish(channel, message)
+                        await pipe.execute()
+                except BROKEN as error:
+                    self._lost(error)
+            self._outbox_empty.set()
 
     async def _deliver(self, conn_id: str, code: str, kind: str, payload: str) -> None:
         """Something for one of this instance's sockets, if it is still in that room."""

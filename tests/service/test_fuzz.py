@@ -219,6 +219,7 @@ async def _settled(hub: RedisHub, marker: str) -> None:
     hub._deliver = watching  # type: ignore[method-assign]
     try:
         assert hub._client is not None
+        await hub._outbox_empty.wait()  # what the hub publishes goes first
         await hub._client.publish(channel(hub.instance), f"{marker} - f")
         await asyncio.wait_for(reached.wait(), 5)
     finally:
