@@ -181,9 +181,13 @@ class RedisHub:
     async def _listen(self, pubsub: Any) -> None:
         try:
             async for message in pubsub.listen():
-                if message["type"] == "message":
+                if message["type"] != "message":
+                    continue
+                try:
                     conn_id, code, rest = message["data"].split(" ", 2)
                     await self._deliver(conn_id, code, rest[0], rest[1:])
+                except (ValueError, IndexError):  # not ours: nothing else must stop us
+                    event("broker-message-ignored", logging.WARNING)
         except BROKEN as error:
             self._lost(error)
 
@@ -223,6 +227,9 @@ class RedisHub:
 
     async def close(self) -> None:
         """At shutdown: this instance's remaining seats go into grace, then disconnect."""
+        if self._ready:  # what is queued still goes out
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._outbox_empty.wait(), COMMAND_TIMEOUT)
         tasks = [self._keeper, self._sender, self._recovery, self._listener]
         tasks = [task for task in tasks if task is not None]
         for task in tasks:
@@ -424,7 +431,8 @@ class RedisHub:
         elif kind == "g":
             self._peers[conn] = ""
         elif kind == "r":
-            del self._seats[conn], self._peers[conn]
+            self._seats.pop(conn, None)
+            self._peers.pop(conn, None)
             await conn.close_replaced()
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
