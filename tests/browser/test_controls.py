@@ -51,7 +51,7 @@ def test_screen_share_replaces_the_camera_and_ends_with_the_browser_bar(new_page
     expect_frames_advancing(guest)
 
 
-def test_the_microphone_switches_mid_call_and_a_new_headset_is_listed(new_page) -> None:
+def test_microphone_and_speaker_switch_mid_call_and_a_new_headset_is_listed(new_page) -> None:
     host, guest, _ = start_call(new_page, init_script=HEADSET)
     before = sender_track(host, "audio")
 
@@ -64,6 +64,14 @@ def test_the_microphone_switches_mid_call_and_a_new_headset_is_listed(new_page) 
              .some((s) => s.track?.label === 'Fake Audio Input 2')"""
     )
     assert sender_track(host, "audio")["sdp"] == before["sdp"]
+
+    # The speaker: the other person's audio goes to the chosen output (setSinkId).
+    host.select_option("#speaker-select", label="Fake Audio Output 1")
+    host.wait_for_function(
+        """document.getElementById('remote-video').sinkId ===
+             document.getElementById('speaker-select').value"""
+    )
+    assert host.evaluate("document.getElementById('remote-video').sinkId") not in ("", "default")
 
     host.evaluate(
         "window.headset = true; navigator.mediaDevices.dispatchEvent(new Event('devicechange'))"
