@@ -3,9 +3,10 @@
 For each call, A opens the home page and starts a meeting (`#new-meeting`; its code shows in
 `#meeting-code`). The clock starts when B opens the home page; B types the code into
 `#join-code`, clicks `#join` and then `#join-now` in the lobby, as a person does. It stops
-when both pages have decoded a frame of the other's video (`#remote-video`). An init script in every page notes, with the
-page's own clock, when that first happens (polled on each animation frame and on
-requestVideoFrameCallback), so Playwright's round trips do not add to the figure.
+when both pages have decoded a frame of the other's video (`#remote-video`). An init script
+in every page notes, with the page's own clock, when that first happens (polled on each
+animation frame and on requestVideoFrameCallback), so Playwright's round trips do not add
+to the figure.
 
 The same runs again through coturn on loopback with `iceTransportPolicy: "relay"` forced by
 the init script (the product is unchanged), and each call's selected candidate pair is read
