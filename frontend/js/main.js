@@ -322,7 +322,7 @@ async function switchDevice(kind, deviceId) {
   old.stop();
   if (!(trackKind === 'video' && state.screen)) state.peer?.replaceTrack(trackKind, track);
   if (state.phase === 'lobby') lobby.showPreview(stream);
-  else ui.showLocal(stream);
+  else if (!state.screen) ui.showLocal(stream);
 }
 
 /** Send the screen instead of the camera; the browser's own "Stop sharing" ends it too. */
@@ -346,6 +346,7 @@ async function toggleScreen() {
   track.addEventListener('ended', stopScreen);
   state.peer?.replaceTrack('video', track, state.localStream);
   ui.setPressed('toggle-screen', true);
+  ui.showLocal(display, {screen: true}); // what the other person sees
 }
 
 function stopScreen() {
@@ -355,6 +356,7 @@ function stopScreen() {
   track.stop();
   state.peer?.replaceTrack('video', state.localStream?.getVideoTracks()[0] ?? null);
   ui.setPressed('toggle-screen', false);
+  ui.showLocal(state.localStream);
 }
 
 signaling.addEventListener('joined', ({detail}) => {

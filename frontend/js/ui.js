@@ -65,10 +65,12 @@ export function showShare(visible) {
   byId('share').hidden = !visible;
 }
 
-export function showLocal(stream) {
+/** Your own picture: the camera (mirrored) or the screen you share. */
+export function showLocal(stream, {screen = false} = {}) {
   const video = byId('local-video');
   video.muted = true;
   video.srcObject = stream;
+  video.classList.toggle('screen', screen);
 }
 
 export function showRemote(stream) {

@@ -38,6 +38,7 @@ def test_screen_share_replaces_the_camera_and_ends_with_the_browser_bar(new_page
     shared = sender_track(host, "video")
     assert shared["label"].startswith("screen"), shared["label"]
     assert shared["sdp"] == camera["sdp"], "replaceTrack needs no new offer"
+    expect(host.locator("#local-video")).to_have_class("screen")  # you see what you share
     expect_frames_advancing(guest)
 
     # The browser's own "Stop sharing" ends the track: the camera is sent again.
@@ -48,6 +49,7 @@ def test_screen_share_replaces_the_camera_and_ends_with_the_browser_bar(new_page
     )
     expect(host.locator("#toggle-screen")).to_have_attribute("aria-pressed", "false")
     assert sender_track(host, "video")["id"] == camera["id"]
+    expect(host.locator("#local-video")).not_to_have_class("screen")
     expect_frames_advancing(guest)
 
 
