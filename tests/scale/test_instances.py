@@ -12,7 +12,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from signaling.redis_hub import HEARTBEAT_TTL_MS
+from signaling.redis_link import HEARTBEAT_TTL_MS
 from tests.scale.conftest import FAST, instances
 
 RACERS = 200
@@ -38,6 +38,18 @@ def test_a_call_between_two_instances(tmp_path, redis_url, connect_to):
         alice.expect("peer-left")
         assert connect_to(one).join(room)["polite"] is True  # the freed seat, via instance 1
         alice.expect("peer-joined")
+
+
+def test_a_frame_sent_the_moment_the_peer_has_joined_reaches_it(tmp_path, redis_url, connect_to):
+    """In-process, a seat taken is at once a peer to relay to; across instances too, even
+    before the instance of the sender was told (the frame does not wait for peer-joined)."""
+    with instances(tmp_path, redis_url) as (one, two):
+        for attempt in range(10):
+            alice, bob = connect_to(one), connect_to(two)
+            bob.join(alice.create()["room"])
+            alice.send({"type": "signal", "data": {"attempt": attempt}})
+            assert bob.expect("signal")["data"] == {"attempt": attempt}
+            alice.expect("peer-joined")
 
 
 def test_resume_on_another_instance_replaces_the_socket_still_open_on_the_first(

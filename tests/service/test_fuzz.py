@@ -193,9 +193,9 @@ class Sessions(RuleBasedStateMachine):
     async def _seats_agree_with_redis(self, hub: RedisHub) -> None:
         """Two seats per room by construction; each seat this instance thinks a socket
         holds is that socket's in Redis too."""
-        assert hub._client is not None
+        assert hub.link.client is not None
         for conn, (code, role) in hub._seats.items():
-            member = await hub._client.hget(f"visavis:room:{code}", f"m{role}")
+            member = await hub.link.client.hget(f"visavis:room:{code}", f"m{role}")
             assert member == hub._member(conn)
 
     @invariant()
@@ -218,9 +218,9 @@ async def _settled(hub: RedisHub, marker: str) -> None:
 
     hub._deliver = watching  # type: ignore[method-assign]
     try:
-        assert hub._client is not None
-        await hub._outbox_empty.wait()  # what the hub publishes goes first
-        await hub._client.publish(channel(hub.instance), f"{marker} - f")
+        assert hub.link.client is not None
+        await hub.link.outbox_empty.wait()  # what the hub publishes goes first
+        await hub.link.client.publish(channel(hub.link.instance), f"{marker} - f")
         await asyncio.wait_for(reached.wait(), 5)
     finally:
         del hub._deliver
