@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import gzip
 import json
 import re
 
@@ -125,6 +126,15 @@ def test_nginx_sends_the_security_headers(site):
         "camera=(self), microphone=(self), display-capture=(self)"
     )
     assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_client_is_sent_compressed(site):
+    plain = site.request("/js/main.js")
+    status, headers, body = site.request("/js/main.js", headers={"Accept-Encoding": "gzip"})
+    assert status == 200
+    assert headers["content-encoding"] == "gzip"
+    assert gzip.decompress(body) == plain[2]
+    assert len(body) < len(plain[2]) / 2
 
 
 def test_meeting_links_open_the_client(site):
