@@ -23,7 +23,8 @@ const BACKOFF_CAP_MS = 3000;
 // Refusals of `create`/`join` that mean the seat cannot be had, and those that may pass
 // (tried again on a new socket after a backoff, or the server's `retry_after`).
 const FINAL_REFUSALS = new Set(['room-not-found', 'room-full', 'bad-room-code', 'replaced']);
-const PASSING_REFUSALS = new Set(['room-restoring', 'rate-limited', 'too-many-connections']);
+const PASSING_REFUSALS = new Set(['room-restoring', 'rate-limited', 'too-many-connections',
+  'unavailable']);
 
 /** `wss://host/ws` for a page served from `https://host/...`. */
 export function socketUrl(location) {
