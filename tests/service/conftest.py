@@ -96,6 +96,15 @@ class Member:
         self.socket.close()
 
 
+def in_a_call(connect_member: Callable[[], Member]) -> tuple[Member, Member, str]:
+    """Alice created a room and Bob joined it; Alice has heard so. Returns (alice, bob, room)."""
+    alice, bob = connect_member(), connect_member()
+    room = alice.create()["room"]
+    bob.join(room)
+    alice.expect("peer-joined")
+    return alice, bob, room
+
+
 def member_at(sockets: ExitStack, ws_url: str) -> Member:
     """A member on `ws_url`, closed when `sockets` closes."""
     return Member(sockets.enter_context(connect(ws_url, max_size=None, open_timeout=5)))

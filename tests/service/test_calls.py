@@ -8,6 +8,7 @@ import time
 import pytest
 
 from signaling.config import Settings
+from tests.service.conftest import in_a_call
 
 CODE = re.compile(r"[a-hjkmnp-z]{4}-[a-hjkmnp-z]{4}-[a-hjkmnp-z]{4}")
 
@@ -57,10 +58,7 @@ def test_join_accepts_the_code_in_any_case_without_dashes_or_in_a_link(connect_m
 
 
 def test_signal_is_relayed_verbatim_both_ways(connect_member):
-    alice, bob = connect_member(), connect_member()
-    room = alice.create()["room"]
-    bob.join(room)
-    alice.expect("peer-joined")
+    alice, bob, room = in_a_call(connect_member)
     # Odd spacing, escapes and non-ASCII must arrive byte for byte: the server does not re-encode.
     offer = '{"description": {"type":"offer","sdp":"v=0\\r\\no=- 1 IN IP4 0.0.0.0"},  "x":"é"}'
 
@@ -220,10 +218,7 @@ def test_members_get_fresh_turn_credentials_before_theirs_expire(connect_member)
 
 @pytest.mark.parametrize("settings", [Settings(test_tamper_fingerprint=True)])
 def test_the_test_only_tamperer_alters_fingerprints_in_transit(connect_member):
-    alice, bob = connect_member(), connect_member()
-    room = alice.create()["room"]
-    bob.join(room)
-    alice.expect("peer-joined")
+    alice, bob, room = in_a_call(connect_member)
     sdp = "v=0\\r\\na=fingerprint:sha-256 AB:CD:EF\\r\\na=setup:actpass\\r\\n"
     alice.send('{"type":"signal","data":{"description":{"type":"offer","sdp":"' + sdp + '"}}}')
 
@@ -234,10 +229,7 @@ def test_the_test_only_tamperer_alters_fingerprints_in_transit(connect_member):
 
 
 def test_fingerprints_pass_untouched_by_default(connect_member):
-    alice, bob = connect_member(), connect_member()
-    room = alice.create()["room"]
-    bob.join(room)
-    alice.expect("peer-joined")
+    alice, bob, room = in_a_call(connect_member)
     data = '{"sdp":"a=fingerprint:sha-256 AB:CD"}'
     alice.send('{"type":"signal","data":' + data + "}")
 

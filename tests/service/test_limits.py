@@ -9,7 +9,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from signaling.config import Settings
-from tests.service.conftest import Member
+from tests.service.conftest import Member, in_a_call
 from tests.service.raw_socket import RawWebSocket
 
 UNKNOWN_ROOM = "zzzz-zzzz-zzzz"
@@ -67,10 +67,7 @@ def test_connections_per_address_are_limited(server, connect_member):
 
 @pytest.mark.parametrize("settings", [Settings(message_rate=5, message_burst=10)])
 def test_a_flood_of_frames_is_refused_beyond_the_burst(connect_member):
-    alice, bob = connect_member(), connect_member()
-    room = alice.create()["room"]
-    bob.join(room)
-    alice.expect("peer-joined")
+    alice, bob, room = in_a_call(connect_member)
 
     for number in range(20):
         alice.send({"type": "signal", "data": {"n": number}})
@@ -89,9 +86,7 @@ def test_a_flood_of_frames_is_refused_beyond_the_burst(connect_member):
 
 @pytest.mark.parametrize("settings", [Settings(byte_rate=1024, byte_burst=64 * 1024)])
 def test_the_byte_budget_refuses_large_frames_beyond_it(connect_member):
-    alice, bob = connect_member(), connect_member()
-    bob.join(alice.create()["room"])
-    alice.expect("peer-joined")
+    alice, bob, room = in_a_call(connect_member)
     blob = "x" * 40_000
 
     alice.send({"type": "signal", "data": blob})
@@ -102,9 +97,7 @@ def test_the_byte_budget_refuses_large_frames_beyond_it(connect_member):
 
 
 def test_a_real_negotiation_is_never_limited(connect_member):
-    alice, bob = connect_member(), connect_member()
-    bob.join(alice.create()["room"])
-    alice.expect("peer-joined")
+    alice, bob, room = in_a_call(connect_member)
     offer = {"description": {"type": "offer", "sdp": "v=0\r\n" + "a=x\r\n" * 1500}}
 
     alice.send({"type": "signal", "data": offer})
