@@ -205,6 +205,10 @@ def _add_home(
     public = f"203.0.113.{number + 1}"
     router = add_namespace(lab, f"router{number}")
     home = add_namespace(lab, f"home{number}")
+    # No IPv6 in the browser's namespace: its link-local address settling a second after the
+    # link comes up made Chromium abort the page's first requests (ERR_NETWORK_CHANGED).
+    run_in(home, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
+    run_in(home, "sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1")
     # The home's LAN: one veth between the browser's namespace and its router.
     ip(router, "link", "add", "lan", "type", "veth", "peer", "name", "eth0", "netns", home)
     ip(home, "addr", "add", f"{address}/24", "dev", "eth0")
