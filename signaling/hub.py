@@ -15,7 +15,7 @@ import msgspec
 
 from .hubs import Connection
 from .logs import event, room_id
-from .metrics import Metrics
+from .metrics import Metrics, count_room_states
 from .protocol import IceServers, Joined, PeerJoined, PeerLeft, ProtocolError, Relayed, encode
 from .rooms import JoinOutcome, Room, RoomRegistry, Seat
 
@@ -32,7 +32,7 @@ class InProcessHub:
     ) -> None:
         self.registry = RoomRegistry(resume_secret)
         self.metrics = metrics or Metrics()
-        self.metrics.watch_rooms(self.registry)
+        self.metrics.watch_rooms(lambda: count_room_states(self.registry))
         self._started = time.monotonic()
         self._ice_servers = ice_servers
         self._transform = transform  # only the test-only fingerprint tamperer

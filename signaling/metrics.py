@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -39,31 +39,39 @@ class Metrics:
             registry=r,
         )  # fmt: skip
 
-    def watch_rooms(self, rooms: RoomRegistry) -> None:
-        self.registry.register(_RoomStates(rooms))
+    def watch_rooms(self, count: Callable[[], dict[str, int]]) -> None:
+        """Report `visavis_rooms` by state from `count()` at each scrape (no bookkeeping on
+        the hot path)."""
+        self.registry.register(_RoomStates(count))
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
 
 
-class _RoomStates(Collector):
-    """Rooms by state, counted when scraped (no bookkeeping on the hot path)."""
+ROOM_STATES = ("empty", "waiting", "in-call", "reconnecting")
 
-    def __init__(self, rooms: RoomRegistry) -> None:
-        self.rooms = rooms
+
+def count_room_states(rooms: RoomRegistry) -> dict[str, int]:
+    """The in-process rooms by state."""
+    counts = dict.fromkeys(ROOM_STATES, 0)
+    for room in list(rooms.rooms.values()):
+        if not room.seats:
+            counts["empty"] += 1
+        elif any(seat.member is None for seat in room.seats):
+            counts["reconnecting"] += 1
+        elif len(room.seats) == 1:
+            counts["waiting"] += 1
+        else:
+            counts["in-call"] += 1
+    return counts
+
+
+class _RoomStates(Collector):
+    def __init__(self, count: Callable[[], dict[str, int]]) -> None:
+        self.count = count
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        counts = dict.fromkeys(("empty", "waiting", "in-call", "reconnecting"), 0)
-        for room in list(self.rooms.rooms.values()):
-            if not room.seats:
-                counts["empty"] += 1
-            elif any(seat.member is None for seat in room.seats):
-                counts["reconnecting"] += 1
-            elif len(room.seats) == 1:
-                counts["waiting"] += 1
-            else:
-                counts["in-call"] += 1
         family = GaugeMetricFamily("visavis_rooms", "Rooms by state", labels=["state"])
-        for state, count in counts.items():
-            family.add_metric([state], count)
+        for state, number in self.count().items():
+            family.add_metric([state], number)
         yield family

@@ -19,18 +19,16 @@ import asyncio
 import contextlib
 import hashlib
 import itertools
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import msgspec
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.registry import Collector
 from starlette import status
 
 from . import redis_scripts as scripts
 from .hubs import Connection
 from .logs import event, room_id
-from .metrics import Metrics
+from .metrics import ROOM_STATES, Metrics
 from .protocol import IceServers, Joined, PeerJoined, PeerLeft, ProtocolError, Relayed, encode
 from .redis_link import BROKEN, RedisLink
 from .rooms import ResumeTokens, new_room_code, parse_room_code
@@ -56,8 +54,8 @@ class RedisHub:
     ) -> None:
         self.broker_url = broker_url
         self.metrics = metrics or Metrics()
-        self.room_states = dict.fromkeys(("empty", "waiting", "in-call", "reconnecting"), 0)
-        self.metrics.registry.register(_RoomStates(self))
+        self.room_states = dict.fromkeys(ROOM_STATES, 0)
+        self.metrics.watch_rooms(lambda: self.room_states)
         self.tokens = ResumeTokens(resume_secret)
         self._ice_servers = ice_servers
         self._transform = transform  # only the test-only fingerprint tamperer
@@ -281,16 +279,3 @@ class RedisHub:
 async def _turn_away(conn: Connection, frame: str) -> None:
     await conn.send(frame)
     conn.close_after_sending(status.WS_1012_SERVICE_RESTART, "broker lost")
-
-
-class _RoomStates(Collector):
-    """Rooms of all instances by state, as counted from Redis before each scrape."""
-
-    def __init__(self, hub: RedisHub) -> None:
-        self.hub = hub
-
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        family = GaugeMetricFamily("visavis_rooms", "Rooms by state", labels=["state"])
-        for state, count in self.hub.room_states.items():
-            family.add_metric([state], count)
-        yield family
