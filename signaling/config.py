@@ -79,7 +79,6 @@ def _broker(url: str) -> str:
     return url
 
 
-Seconds = float
 StunUrl = Annotated[str, Meta(pattern="^stuns?:")]
 TurnUrl = Annotated[str, Meta(pattern="^turns?:")]
 
@@ -107,10 +106,10 @@ class Settings:
         int, Meta(ge=1024, description="largest frame answered; 16 times this closes")
     ] = 64 * 1024
     seat_grace: Annotated[
-        Seconds, Meta(ge=0, description="how long a dropped member keeps their seat")
+        float, Meta(ge=0, description="how long a dropped member keeps their seat")
     ] = 30.0
     empty_room_ttl: Annotated[
-        Seconds, Meta(ge=0, description="how long an empty meeting's code keeps working")
+        float, Meta(ge=0, description="how long an empty meeting's code keeps working")
     ] = 600.0
     stun_urls: Annotated[tuple[StunUrl, ...], Meta(description="STUN URLs handed to browsers")] = ()
     turn_urls: Annotated[
@@ -154,13 +153,13 @@ class Settings:
         int, Meta(ge=64 * 1024, description="bytes queued for a slow reader before it is closed")
     ] = 1024 * 1024
     idle_timeout: Annotated[
-        Seconds, Meta(ge=1, description="a socket outside any room is closed after this")
+        float, Meta(ge=1, description="a socket outside any room is closed after this")
     ] = 60.0
     ping_interval: Annotated[
-        Seconds, Meta(ge=1, description="between WebSocket pings; two silent ones: dead")
+        float, Meta(ge=1, description="between WebSocket pings; two silent ones: dead")
     ] = 20.0
     shutdown_timeout: Annotated[
-        Seconds, Meta(ge=0, description="requests still running this long after SIGTERM are cut")
+        float, Meta(ge=0, description="requests still running this long after SIGTERM are cut")
     ] = 5.0
     metrics_token: Annotated[
         str, Meta(description="bearer token /metrics asks for; empty: no /metrics")
@@ -183,9 +182,43 @@ class Settings:
         return self.max_frame_bytes * 16
 
 
-def variable_name(setting: str) -> str:
-    """The environment variable of a `Settings` field: `seat_grace` -> `VISAVIS_SEAT_GRACE`."""
-    return ENV_PREFIX + setting.upper()
+@dataclass(frozen=True)
+class Declaration:
+    """One setting as a field of `Settings` declares it, read back for loading and docs.
+
+    `declared` is the field's full annotation (`Annotated[int, Meta(...)]`); `secret` is
+    true for `repr=False` fields, whose values no message or log line repeats.
+    """
+
+    name: str  # the field: "seat_grace"
+    variable: str  # its environment variable: "VISAVIS_SEAT_GRACE"
+    declared: Any
+    default: Any
+    description: str
+    secret: bool
+    checks: tuple[Check, ...]
+
+
+def declarations(settings_class: type[Settings] = Settings) -> tuple[Declaration, ...]:
+    """Every setting of `settings_class` (Settings or a subclass), in field order."""
+    hints = typing.get_type_hints(settings_class, include_extras=True)
+    found = []
+    for setting in dataclasses.fields(settings_class):
+        declared = hints[setting.name]
+        extras = declared.__metadata__ if typing.get_origin(declared) is Annotated else ()
+        metas = [extra for extra in extras if isinstance(extra, Meta)]
+        found.append(
+            Declaration(
+                name=setting.name,
+                variable=ENV_PREFIX + setting.name.upper(),
+                declared=declared,
+                default=setting.default,
+                description=next((m.description for m in metas if m.description), ""),
+                secret=not setting.repr,
+                checks=tuple(extra for extra in extras if isinstance(extra, Check)),
+            )
+        )
+    return tuple(found)
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -195,22 +228,20 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     does not raises ConfigError with a sentence naming its variable.
     """
     environ = os.environ if environ is None else environ
-    declared = typing.get_type_hints(Settings, include_extras=True)
     values: dict[str, Any] = {}
-    for setting in dataclasses.fields(Settings):
-        variable = variable_name(setting.name)
-        raw = environ.get(variable)
+    for setting in declarations():
+        raw = environ.get(setting.variable)
         try:
-            value = setting.default if raw is None else _convert(raw, declared[setting.name])
-            for check in _checks(declared[setting.name]):
+            value = setting.default if raw is None else _convert(raw, setting.declared)
+            for check in setting.checks:
                 value = check.rule(value)
         except _Refused as refused:
-            shown = "the value" if not setting.repr else repr(refused.text)  # secrets stay secret
+            shown = "the value" if setting.secret else repr(refused.text)
             raise ConfigError(
-                f"{variable}: {shown} is not accepted: expected {refused.expected}"
+                f"{setting.variable}: {shown} is not accepted: expected {refused.expected}"
             ) from None
         except ValueError as error:  # a Check's phrase; Checks of secrets never quote them
-            raise ConfigError(f"{variable}: {error}") from None
+            raise ConfigError(f"{setting.variable}: {error}") from None
         values[setting.name] = value
     settings = Settings(**values)
     _check_together(settings)
@@ -259,12 +290,6 @@ def _from_text(kind: type, text: Any) -> Any:
 def _bare(declared: Any) -> Any:
     """The type inside `Annotated[...]`, or `declared` itself."""
     return typing.get_args(declared)[0] if typing.get_origin(declared) is Annotated else declared
-
-
-def _checks(declared: Any) -> list[Check]:
-    if typing.get_origin(declared) is not Annotated:
-        return []
-    return [extra for extra in declared.__metadata__ if isinstance(extra, Check)]
 
 
 def _check_together(settings: Settings) -> None:
