@@ -137,7 +137,10 @@ class Settings:
         int, Meta(ge=1, description="room creations per client address per minute")
     ] = 20
     failed_joins_per_minute: Annotated[
-        int, Meta(ge=1, description="joins to unknown or full rooms per address per minute")
+        int,
+        Meta(
+            ge=1, description="failed joins (unknown, full, restoring room) per address per minute"
+        ),
     ] = 20
     message_rate: Annotated[
         float, Meta(ge=1, description="frames per second per socket, sustained")
