@@ -1,18 +1,30 @@
-"""Settings from `VISAVIS_*` environment variables, read once at start-up."""
+"""Settings from `VISAVIS_*` environment variables, read once at start-up.
+
+Each setting is declared once, as a field of `Settings`: its name (the variable is
+`VISAVIS_` + the name in capitals), its type, its default, its bounds (`msgspec.Meta`), a
+one-line description, and any further `Check`. `load_settings` converts the environment
+from those declarations with msgspec; fields with `repr=False` are secrets, never echoed.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import os
-from collections.abc import Mapping
+import typing
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from starlette.config import Config
+import msgspec
+from msgspec import Meta
 
 ENV_PREFIX = "VISAVIS_"
 FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend"
+# Words accepted for on/off switches besides msgspec's own true/false/1/0.
+_SWITCH_WORDS = {"yes": "true", "on": "true", "no": "false", "off": "false", "": "false"}
 
 
 class ConfigError(ValueError):
@@ -20,40 +32,152 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
+class Check:
+    """A rule a setting's value must follow beyond its type and `Meta` bounds.
+
+    `rule` takes the converted value (or the default) and returns it, possibly normalised;
+    it raises ValueError with a phrase that follows "VISAVIS_NAME: " in the error.
+    """
+
+    rule: Callable[[Any], Any]
+
+
+def _existing_file(path: str) -> str:
+    if path and not Path(path).is_file():
+        raise ValueError(f"no file at {path!r}")
+    return path
+
+
+def _client_files(directory: Path) -> Path:
+    if not (directory / "index.html").is_file():
+        raise ValueError(f"no index.html in {str(directory)!r}")
+    return directory
+
+
+def _origin(url: str) -> str:
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"{url!r} is not an http(s) URL")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _networks(networks: tuple[str, ...]) -> tuple[str, ...]:
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ValueError(f"{network!r} is not an address or network") from None
+    return networks
+
+
+def _broker(url: str) -> str:
+    # The URL may hold a password: the phrase never repeats it.
+    if url and urlsplit(url).scheme not in ("redis", "rediss", "unix"):
+        raise ValueError("must be a redis://, rediss:// or unix:// URL")
+    return url
+
+
+StunUrl = Annotated[str, Meta(pattern="^stuns?:")]
+TurnUrl = Annotated[str, Meta(pattern="^turns?:")]
+
+
+@dataclass(frozen=True)
 class Settings:
-    host: str = "127.0.0.1"
-    port: int = 8443
-    tls_cert: str = ""
-    tls_key: str = ""
-    frontend_dir: Path = FRONTEND_DIR
-    max_frame_bytes: int = 64 * 1024
-    seat_grace: float = 30.0
-    empty_room_ttl: float = 600.0
-    stun_urls: tuple[str, ...] = ()
-    turn_urls: tuple[str, ...] = ()
-    turn_secret: str = field(default="", repr=False)
-    turn_ttl: int = 3600
-    # Signs resume tokens so a restarted process can give seats back; random when unset.
-    resume_secret: str = field(default="", repr=False)
-    # Abuse limits (docs/operating.md lists them): per client address, then per socket.
-    public_url: str = ""  # when set, browsers must come from this origin
-    trusted_proxies: tuple[str, ...] = ()  # X-Forwarded-For is believed only from these
-    connections_per_ip: int = 32
-    rooms_per_minute: int = 20  # room creations per address
-    failed_joins_per_minute: int = 20  # unknown or full rooms per address
-    message_rate: float = 50.0  # frames per second per socket, sustained
-    message_burst: int = 200
-    byte_rate: float = 128 * 1024  # bytes per second per socket, sustained
-    byte_burst: int = 1024 * 1024
-    outbox_bytes: int = 1024 * 1024  # queued for a slow reader before it is disconnected
-    idle_timeout: float = 60.0  # a socket outside any room is closed after this
-    ping_interval: float = 20.0  # WebSocket pings; a socket silent for two intervals is dead
-    shutdown_timeout: float = 5.0
-    metrics_token: str = field(default="", repr=False)  # /metrics answers only with it
-    # redis://... : several instances share rooms through Redis; empty: one process holds all.
-    broker_url: str = field(default="", repr=False)  # may hold a password
-    log_level: str = "info"
-    test_tamper_fingerprint: bool = False  # test-only: alter DTLS fingerprints in transit
+    """Everything the service reads from its environment; one field per setting.
+
+    Durations are seconds, sizes bytes, rates per second; tuples come from comma-separated
+    values. Build it with `load_settings` (which checks every value) or directly in tests.
+    """
+
+    host: Annotated[str, Meta(description="address to listen on")] = "127.0.0.1"
+    port: Annotated[int, Meta(ge=1, le=65535, description="port to listen on")] = 8443
+    tls_cert: Annotated[
+        str, Meta(description="PEM certificate file; empty: plain HTTP"), Check(_existing_file)
+    ] = ""
+    tls_key: Annotated[str, Meta(description="PEM key file of tls_cert"), Check(_existing_file)] = (
+        ""
+    )
+    frontend_dir: Annotated[
+        Path, Meta(description="the web client's files"), Check(_client_files)
+    ] = FRONTEND_DIR
+    max_frame_bytes: Annotated[
+        int, Meta(ge=1024, description="largest frame answered; 16 times this closes")
+    ] = 64 * 1024
+    seat_grace: Annotated[
+        float, Meta(ge=0, description="how long a dropped member keeps their seat")
+    ] = 30.0
+    empty_room_ttl: Annotated[
+        float, Meta(ge=0, description="how long an empty meeting's code keeps working")
+    ] = 600.0
+    stun_urls: Annotated[tuple[StunUrl, ...], Meta(description="STUN URLs handed to browsers")] = ()
+    turn_urls: Annotated[
+        tuple[TurnUrl, ...], Meta(description="TURN URLs handed to browsers, with credentials")
+    ] = ()
+    turn_secret: Annotated[
+        str, Meta(description="secret shared with coturn's static-auth-secret")
+    ] = field(default="", repr=False)
+    turn_ttl: Annotated[int, Meta(ge=2, description="lifetime of TURN credentials, s")] = 3600
+    resume_secret: Annotated[
+        str, Meta(description="signs resume tokens so a restart gives seats back; random if empty")
+    ] = field(default="", repr=False)
+    public_url: Annotated[
+        str, Meta(description="origin browsers must come from; empty: any"), Check(_origin)
+    ] = ""
+    trusted_proxies: Annotated[
+        tuple[str, ...],
+        Meta(description="addresses whose X-Forwarded-For is believed"),
+        Check(_networks),
+    ] = ()
+    connections_per_ip: Annotated[
+        int, Meta(ge=1, description="open sockets per client address")
+    ] = 32
+    rooms_per_minute: Annotated[
+        int, Meta(ge=1, description="room creations per client address per minute")
+    ] = 20
+    failed_joins_per_minute: Annotated[
+        int,
+        Meta(
+            ge=1, description="failed joins (unknown, full, restoring room) per address per minute"
+        ),
+    ] = 20
+    message_rate: Annotated[
+        float, Meta(ge=1, description="frames per second per socket, sustained")
+    ] = 50.0
+    message_burst: Annotated[int, Meta(ge=1, description="frames per socket in a burst")] = 200
+    byte_rate: Annotated[
+        float, Meta(ge=1024, description="bytes per second per socket, sustained")
+    ] = 128.0 * 1024
+    byte_burst: Annotated[int, Meta(ge=64 * 1024, description="bytes per socket in a burst")] = (
+        1024 * 1024
+    )
+    outbox_bytes: Annotated[
+        int, Meta(ge=64 * 1024, description="bytes queued for a slow reader before it is closed")
+    ] = 1024 * 1024
+    idle_timeout: Annotated[
+        float, Meta(ge=1, description="a socket outside any room is closed after this")
+    ] = 60.0
+    ping_interval: Annotated[
+        float, Meta(ge=1, description="between WebSocket pings; two silent ones: dead")
+    ] = 20.0
+    shutdown_timeout: Annotated[
+        float, Meta(ge=0, description="requests still running this long after SIGTERM are cut")
+    ] = 5.0
+    metrics_token: Annotated[
+        str, Meta(description="bearer token /metrics asks for; empty: no /metrics")
+    ] = field(default="", repr=False)
+    broker_url: Annotated[
+        str,
+        Meta(description="Redis shared by several instances; empty: one process"),
+        Check(_broker),
+    ] = field(default="", repr=False)  # may hold a password
+    log_level: Annotated[
+        Literal["debug", "info", "warning", "error"], Meta(description="least severe line logged")
+    ] = "info"
+    test_tamper_fingerprint: Annotated[
+        bool, Meta(description="test-only: alter DTLS fingerprints in transit")
+    ] = False
 
     @property
     def transport_max_bytes(self) -> int:
@@ -61,127 +185,119 @@ class Settings:
         return self.max_frame_bytes * 16
 
 
-def _urls(name: str, value: str, schemes: tuple[str, ...]) -> tuple[str, ...]:
-    urls = tuple(part.strip() for part in value.split(",") if part.strip())
-    for url in urls:
-        if not url.startswith(schemes):
-            raise ConfigError(
-                f"{ENV_PREFIX}{name}: {url!r} must start with one of {', '.join(schemes)}"
+@dataclass(frozen=True)
+class Declaration:
+    """One setting as a field of `Settings` declares it, read back for loading and docs.
+
+    `declared` is the field's full annotation (`Annotated[int, Meta(...)]`); `secret` is
+    true for `repr=False` fields, whose values no message or log line repeats.
+    """
+
+    name: str  # the field: "seat_grace"
+    variable: str  # its environment variable: "VISAVIS_SEAT_GRACE"
+    declared: Any
+    default: Any
+    description: str
+    secret: bool
+    checks: tuple[Check, ...]
+
+
+def declarations(settings_class: type[Settings] = Settings) -> tuple[Declaration, ...]:
+    """Every setting of `settings_class` (Settings or a subclass), in field order."""
+    hints = typing.get_type_hints(settings_class, include_extras=True)
+    found = []
+    for setting in dataclasses.fields(settings_class):
+        declared = hints[setting.name]
+        extras = declared.__metadata__ if typing.get_origin(declared) is Annotated else ()
+        metas = [extra for extra in extras if isinstance(extra, Meta)]
+        found.append(
+            Declaration(
+                name=setting.name,
+                variable=ENV_PREFIX + setting.name.upper(),
+                declared=declared,
+                default=setting.default,
+                description=next((m.description for m in metas if m.description), ""),
+                secret=not setting.repr,
+                checks=tuple(extra for extra in extras if isinstance(extra, Check)),
             )
-    return urls
-
-
-def _number(config: Config, name: str, kind: type, default: float, minimum: float) -> float:
-    raw = config(name, default=None)
-    if raw is None:
-        return default
-    try:
-        value = kind(raw)
-    except ValueError:
-        raise ConfigError(f"{ENV_PREFIX}{name}: {raw!r} is not a {kind.__name__}") from None
-    if value < minimum:
-        raise ConfigError(f"{ENV_PREFIX}{name}: {raw!r} must be at least {minimum}")
-    return value
-
-
-def _flag(config: Config, name: str, default: bool) -> bool:
-    raw = config(name, default=None)
-    if raw is None:
-        return default
-    if raw.lower() in ("1", "true", "yes", "on"):
-        return True
-    if raw.lower() in ("0", "false", "no", "off", ""):
-        return False
-    raise ConfigError(f"{ENV_PREFIX}{name}: {raw!r} is not true or false")
-
-
-def _networks(name: str, value: str) -> tuple[str, ...]:
-    networks = tuple(part.strip() for part in value.split(",") if part.strip())
-    for network in networks:
-        try:
-            ipaddress.ip_network(network, strict=False)
-        except ValueError:
-            message = f"{ENV_PREFIX}{name}: {network!r} is not an address or network"
-            raise ConfigError(message) from None
-    return networks
-
-
-def _origin(name: str, url: str) -> str:
-    if not url:
-        return ""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"{ENV_PREFIX}{name}: {url!r} is not an http(s) URL")
-    return f"{parts.scheme}://{parts.netloc}"
+        )
+    return tuple(found)
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Build Settings from the environment; a bad value raises ConfigError naming it."""
-    config = Config(environ=dict(os.environ if environ is None else environ), env_prefix=ENV_PREFIX)
-    defaults = Settings()
-    tls_cert = config("TLS_CERT", default="")
-    tls_key = config("TLS_KEY", default="")
-    if bool(tls_cert) != bool(tls_key):
+    """Build Settings from `environ` (default: os.environ); unset variables keep defaults.
+
+    Every value, a default included, passes its type, bounds and checks; the first that
+    does not raises ConfigError with a sentence naming its variable.
+    """
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for setting in declarations():
+        raw = environ.get(setting.variable)
+        try:
+            value = setting.default if raw is None else _convert(raw, setting.declared)
+            for check in setting.checks:
+                value = check.rule(value)
+        except _Refused as refused:
+            shown = "the value" if setting.secret else repr(refused.text)
+            raise ConfigError(
+                f"{setting.variable}: {shown} is not accepted: expected {refused.expected}"
+            ) from None
+        except ValueError as error:  # a Check's phrase; Checks of secrets never quote them
+            raise ConfigError(f"{setting.variable}: {error}") from None
+        values[setting.name] = value
+    settings = Settings(**values)
+    _check_together(settings)
+    return settings
+
+
+class _Refused(ValueError):
+    """`text` is not a value of the declared type; `expected` says what would be."""
+
+    def __init__(self, text: str, expected: str) -> None:
+        super().__init__(f"{text!r} is not accepted: expected {expected}")
+        self.text = text
+        self.expected = expected
+
+
+def _convert(raw: str, declared: Any) -> Any:
+    """`raw` as a value of the `declared` type (Meta bounds included); _Refused if not one."""
+    kind = _bare(declared)
+    if typing.get_origin(kind) is tuple:  # comma-separated, blanks ignored
+        item = typing.get_args(kind)[0]
+        return tuple(_convert(part.strip(), item) for part in raw.split(",") if part.strip())
+    text = raw
+    if kind is bool:
+        text = _SWITCH_WORDS.get(raw.strip().lower(), raw.strip())
+    elif typing.get_origin(kind) is Literal:
+        text = raw.lower()
+        if text not in typing.get_args(kind):
+            raise _Refused(raw, f"one of {', '.join(typing.get_args(kind))}")
+    elif kind is not str:
+        text = raw.strip()
+    try:
+        return msgspec.convert(text, declared, strict=False, dec_hook=_from_text)
+    except msgspec.ValidationError as error:
+        # "Expected `int` >= 1" (", got `str`" says nothing here: the environment is text)
+        expected = str(error).split(" - at ")[0].split(", got ")[0].removeprefix("Expected ")
+        raise _Refused(raw, expected) from None
+
+
+def _from_text(kind: type, text: Any) -> Any:
+    """msgspec's hook for the types it cannot build from a string itself (Path)."""
+    if kind is Path:
+        return Path(text)
+    raise NotImplementedError(kind)
+
+
+def _bare(declared: Any) -> Any:
+    """The type inside `Annotated[...]`, or `declared` itself."""
+    return typing.get_args(declared)[0] if typing.get_origin(declared) is Annotated else declared
+
+
+def _check_together(settings: Settings) -> None:
+    """Rules between settings; ConfigError naming both variables."""
+    if bool(settings.tls_cert) != bool(settings.tls_key):
         raise ConfigError(f"{ENV_PREFIX}TLS_CERT and {ENV_PREFIX}TLS_KEY must be set together")
-    for name, path in (("TLS_CERT", tls_cert), ("TLS_KEY", tls_key)):
-        if path and not Path(path).is_file():
-            raise ConfigError(f"{ENV_PREFIX}{name}: no file at {path!r}")
-    frontend_dir = Path(config("FRONTEND_DIR", default=str(defaults.frontend_dir)))
-    if not (frontend_dir / "index.html").is_file():
-        raise ConfigError(f"{ENV_PREFIX}FRONTEND_DIR: no index.html in {str(frontend_dir)!r}")
-    turn_urls = _urls("TURN_URLS", config("TURN_URLS", default=""), ("turn:", "turns:"))
-    turn_secret = config("TURN_SECRET", default="")
-    if turn_urls and not turn_secret:
+    if settings.turn_urls and not settings.turn_secret:
         raise ConfigError(f"{ENV_PREFIX}TURN_SECRET must be set when {ENV_PREFIX}TURN_URLS is")
-    return Settings(
-        host=config("HOST", default=defaults.host),
-        port=int(_number(config, "PORT", int, defaults.port, 1)),
-        tls_cert=tls_cert,
-        tls_key=tls_key,
-        frontend_dir=frontend_dir,
-        max_frame_bytes=int(
-            _number(config, "MAX_FRAME_BYTES", int, defaults.max_frame_bytes, 1024)
-        ),
-        seat_grace=_number(config, "SEAT_GRACE", float, defaults.seat_grace, 0),
-        empty_room_ttl=_number(config, "EMPTY_ROOM_TTL", float, defaults.empty_room_ttl, 0),
-        stun_urls=_urls("STUN_URLS", config("STUN_URLS", default=""), ("stun:", "stuns:")),
-        turn_urls=turn_urls,
-        turn_secret=turn_secret,
-        turn_ttl=int(_number(config, "TURN_TTL", int, defaults.turn_ttl, 2)),
-        resume_secret=config("RESUME_SECRET", default=""),
-        public_url=_origin("PUBLIC_URL", config("PUBLIC_URL", default="")),
-        trusted_proxies=_networks("TRUSTED_PROXIES", config("TRUSTED_PROXIES", default="")),
-        **{
-            name: kind(_number(config, name.upper(), kind, getattr(defaults, name), minimum))
-            for name, kind, minimum in (
-                ("connections_per_ip", int, 1),
-                ("rooms_per_minute", int, 1),
-                ("failed_joins_per_minute", int, 1),
-                ("message_rate", float, 1),
-                ("message_burst", int, 1),
-                ("byte_rate", float, 1024),
-                ("byte_burst", int, 64 * 1024),
-                ("outbox_bytes", int, 64 * 1024),
-                ("idle_timeout", float, 1),
-                ("ping_interval", float, 1),
-                ("shutdown_timeout", float, 0),
-            )
-        },
-        metrics_token=config("METRICS_TOKEN", default=""),
-        broker_url=_broker("BROKER_URL", config("BROKER_URL", default="")),
-        log_level=_choice(config, "LOG_LEVEL", ("debug", "info", "warning", "error")),
-        test_tamper_fingerprint=_flag(config, "TEST_TAMPER_FINGERPRINT", False),
-    )
-
-
-def _broker(name: str, url: str) -> str:
-    if url and urlsplit(url).scheme not in ("redis", "rediss", "unix"):
-        raise ConfigError(f"{ENV_PREFIX}{name}: must be a redis://, rediss:// or unix:// URL")
-    return url
-
-
-def _choice(config: Config, name: str, choices: tuple[str, ...]) -> str:
-    raw = config(name, default=choices[1]).lower()
-    if raw not in choices:
-        raise ConfigError(f"{ENV_PREFIX}{name}: {raw!r} is not one of {', '.join(choices)}")
-    return raw
