@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from .hub import Connection
 from .protocol import ProtocolError
 
 # 23 letters: no i, l or o, which people confuse with 1, I and 0 when reading a code aloud.
@@ -21,9 +23,11 @@ _CODE_LETTERS = re.compile(f"[{CODE_ALPHABET}]{{{CODE_LENGTH}}}")
 _SEPARATORS = re.compile(r"[\s\-_.]+")
 
 ROLES = (False, True)  # `polite` of the first seat taken (the creator's), then of the second
+ROOM_STATES = ("empty", "waiting", "in-call", "reconnecting")
 
 
 def new_room_code() -> str:
+    """A fresh random code, `abcd-efgh-jkmn` style, from `secrets` (≈ 54 bits)."""
     return _grouped("".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)))
 
 
@@ -36,7 +40,8 @@ def _grouped(letters: str) -> str:
 
 
 def parse_room_code(text: str) -> str | None:
-    """Canonical `abcd-efgh-jkmn` from a code in any case, with or without dashes, or a link."""
+    """Canonical `abcd-efgh-jkmn` from a code in any case, with or without separators, or a
+    link to it (path or `?room=`); None for anything else."""
     text = text.strip()
     if "/" in text or "?" in text:
         text = _code_from_link(text)
@@ -81,23 +86,36 @@ class ResumeTokens:
         return base64.urlsafe_b64encode(digest[:18]).decode()
 
 
+def count_room_states(rooms: Iterable[Sequence[bool]]) -> dict[str, int]:
+    """Rooms by state, every state of ROOM_STATES a key. Each room is given as one flag per
+    taken seat: True while its holder is connected, False while the seat waits out its grace
+    period."""
+    counts = dict.fromkeys(ROOM_STATES, 0)
+    for live in rooms:
+        if not live:
+            counts["empty"] += 1
+        elif not all(live):
+            counts["reconnecting"] += 1
+        elif len(live) == 1:
+            counts["waiting"] += 1
+        else:
+            counts["in-call"] += 1
+    return counts
+
+
 @dataclass(eq=False)
 class Seat:
     polite: bool
     resume_token: str
-    member: Any  # the live connection, or None while the seat waits out its grace period
-    grace_timer: Any = None  # set by the hub while member is None
-
-    @property
-    def live(self) -> bool:
-        return self.member is not None
+    member: Connection | None  # None while the seat waits out its grace period
+    grace_timer: asyncio.TimerHandle | None = None  # set by the hub while member is None
 
 
 @dataclass(eq=False)
 class Room:
     code: str
     seats: list[Seat] = field(default_factory=list)
-    expiry_timer: Any = None  # set by the hub while the room has no seats
+    expiry_timer: asyncio.TimerHandle | None = None  # set by the hub while the room has no seats
     # Rebuilt from a resume token after a restart: the other seat waits for its own token
     # holder until the hub ends the restoration (a newcomer must not take it meanwhile).
     restoring: bool = False
@@ -116,7 +134,7 @@ class JoinOutcome:
     room: Room
     seat: Seat
     resumed: bool
-    replaced: Any = None  # the connection that held the seat before a resume, if still live
+    replaced: Connection | None = None  # held the seat before a resume, if still connected
 
 
 class RoomRegistry:
@@ -126,7 +144,7 @@ class RoomRegistry:
         self.rooms: dict[str, Room] = {}
         self.tokens = ResumeTokens(resume_secret)
 
-    def create(self, member: Any) -> JoinOutcome:
+    def create(self, member: Connection) -> JoinOutcome:
         code = new_room_code()
         while code in self.rooms:
             code = new_room_code()
@@ -134,7 +152,7 @@ class RoomRegistry:
         return JoinOutcome(room, self._take_seat(room, member), resumed=False)
 
     def join(
-        self, code_text: str, member: Any, resume: str | None, restore: bool = False
+        self, code_text: str, member: Connection, resume: str | None, restore: bool = False
     ) -> JoinOutcome:
         """Take a seat; `restore` lets a genuine resume token rebuild a room this process
         does not know (it was restarted)."""
@@ -156,7 +174,7 @@ class RoomRegistry:
             raise ProtocolError("room-full")
         return JoinOutcome(room, self._take_seat(room, member), resumed=False)
 
-    def _restore_seat(self, room: Room, member: Any, resume: str | None) -> JoinOutcome:
+    def _restore_seat(self, room: Room, member: Connection, resume: str | None) -> JoinOutcome:
         polite = self.tokens.role(room.code, resume) if resume else None
         if polite is None or any(seat.polite == polite for seat in room.seats):
             raise ProtocolError("room-restoring")
@@ -177,7 +195,7 @@ class RoomRegistry:
             return True
         return False
 
-    def _take_seat(self, room: Room, member: Any) -> Seat:
+    def _take_seat(self, room: Room, member: Connection) -> Seat:
         taken = {seat.polite for seat in room.seats}
         polite = next(role for role in ROLES if role not in taken)
         seat = Seat(polite=polite, resume_token=self.tokens.issue(room.code, polite), member=member)
