@@ -99,7 +99,7 @@ class MemoryHub(BaseHub[tuple[Room, Seat]]):
 
     async def count_rooms(self) -> dict[str, int]:
         rooms = list(self.registry.rooms.values())
-        return count_room_states([seat.member is not None for seat in r.seats] for r in rooms)
+        return count_room_states([s.member is not None for s in room.seats] for room in rooms)
 
     # --- bookkeeping --------------------------------------------------------------------
 

@@ -66,9 +66,11 @@ class ResumeTokens:
     which room its holder had, so the seat can be given back."""
 
     def __init__(self, secret: str) -> None:
+        """`secret` signs the tokens; empty: a random one (tokens die with the process)."""
         self._key = secret.encode() if secret else secrets.token_bytes(32)
 
     def issue(self, code: str, polite: bool) -> str:
+        """A fresh token for the seat `polite` of room `code`."""
         payload = f"{int(polite)}.{secrets.token_urlsafe(12)}"
         return f"{payload}.{self._mac(code, payload)}"
 
@@ -145,6 +147,7 @@ class RoomRegistry:
         self.tokens = ResumeTokens(resume_secret)
 
     def create(self, member: Connection) -> JoinOutcome:
+        """A room with a fresh code, `member` in its first (impolite) seat."""
         code = new_room_code()
         while code in self.rooms:
             code = new_room_code()
@@ -154,8 +157,13 @@ class RoomRegistry:
     def join(
         self, code_text: str, member: Connection, resume: str | None, restore: bool = False
     ) -> JoinOutcome:
-        """Take a seat; `restore` lets a genuine resume token rebuild a room this process
-        does not know (it was restarted)."""
+        """Seat `member` in the room `code_text` names: the seat `resume` was issued for if it
+        is still that seat's, else a free one. `restore` lets a genuine resume token rebuild a
+        room this process does not know (it was restarted): the room then keeps its other
+        seat for that seat's token (`Room.restoring`) until the hub ends the restoration.
+
+        Raises ProtocolError: `bad-room-code`, `room-not-found`, `room-full`, or
+        `room-restoring` (a newcomer while the room waits for its other token holder)."""
         code = parse_room_code(code_text)
         if code is None:
             raise ProtocolError("bad-room-code")
@@ -190,6 +198,7 @@ class RoomRegistry:
         room.seats.remove(seat)
 
     def forget(self, room: Room) -> bool:
+        """Drop `room` if it has no seats and is still this registry's; True if dropped."""
         if not room.seats and self.rooms.get(room.code) is room:
             del self.rooms[room.code]
             return True
