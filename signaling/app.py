@@ -1,9 +1,11 @@
-"""The application factory: routes for the client, the WebSocket and the health check."""
+"""The application factory: routes for the client, the WebSocket and the health check; the
+choice of hub by VISAVIS_BROKER_URL."""
 
 from __future__ import annotations
 
 import asyncio
 import hmac
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,18 +17,41 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
-from .config import Settings, load_settings
-from .hubs import make_hub
+from .config import ConfigError, Settings, load_settings
+from .hub import Hub
+from .hub_memory import MemoryHub
 from .limits import AddressLimits
-from .metrics import CONTENT_TYPE
+from .metrics import CONTENT_TYPE, Metrics
 from .rooms import parse_room_code
-from .session import serve_member
+from .session import Service, serve_member
+from .turn import ice_servers
+
+
+def hub_for(settings: Settings, metrics: Metrics) -> Hub:
+    """The in-process hub, or the Redis hub when VISAVIS_BROKER_URL names a Redis server
+    (ConfigError if the redis extra is not installed)."""
+
+    def fresh_ice_servers() -> list[dict[str, object]]:
+        return ice_servers(settings, time.time())
+
+    grace, ttl, secret = settings.seat_grace, settings.empty_room_ttl, settings.resume_secret
+    if not settings.broker_url:
+        return MemoryHub(metrics, fresh_ice_servers, grace, ttl, secret)
+    try:
+        from .hub_redis import RedisHub
+    except ImportError:
+        raise ConfigError(
+            "VISAVIS_BROKER_URL needs the redis extra: pip install 'visavis[redis]'"
+        ) from None
+    return RedisHub(settings.broker_url, metrics, fresh_ice_servers, grace, ttl, secret)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
+    """The whole service for `settings` (read from the environment when None)."""
     settings = settings or load_settings()
-    hub = make_hub(settings)  # in-process, or Redis with VISAVIS_BROKER_URL
-    limits = AddressLimits(settings)
+    metrics = Metrics()
+    hub = hub_for(settings, metrics)
+    service = Service(hub, metrics, settings, AddressLimits(settings))
     index = settings.frontend_dir / "index.html"
 
     async def healthz(request: Request) -> Response:
@@ -45,17 +70,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return FileResponse(index)
 
     async def signaling_socket(websocket: WebSocket) -> None:
-        await serve_member(websocket, hub, settings, limits)
+        await serve_member(websocket, service)
 
-    async def metrics(request: Request) -> Response:
+    async def metrics_page(request: Request) -> Response:
         # Off unless a token is configured; then only with `Authorization: Bearer <token>`.
         if not settings.metrics_token:
             raise HTTPException(404)
         given = request.headers.get("authorization", "").removeprefix("Bearer ").encode()
         if not hmac.compare_digest(given, settings.metrics_token.encode()):
             return PlainTextResponse("unauthorized", 401, {"WWW-Authenticate": "Bearer"})
-        await hub.refresh_metrics()
-        return Response(hub.metrics.exposition(), media_type=CONTENT_TYPE)
+        exposition = metrics.exposition(rooms=await hub.count_rooms())
+        return Response(exposition, media_type=CONTENT_TYPE)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -71,10 +96,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await hub.close()
 
     static = settings.frontend_dir
-    app = Starlette(
+    return Starlette(
         routes=[
             Route("/healthz", healthz),
-            Route("/metrics", metrics),
+            Route("/metrics", metrics_page),
             WebSocketRoute("/ws", signaling_socket),
             Route("/", home),
             Mount("/js", StaticFiles(directory=static / "js"), name="js"),
@@ -84,6 +109,3 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
         lifespan=lifespan,
     )
-    app.state.settings = settings
-    app.state.hub = hub
-    return app

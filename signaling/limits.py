@@ -1,23 +1,30 @@
 """Abuse limits: token buckets per socket and per client address.
 
 A bucket holds up to `burst` tokens and refills at `rate` per second; an action that finds
-too few tokens is refused with the seconds until it would succeed."""
+too few tokens is refused with the seconds until it would succeed. No I/O: the clock is
+`time.monotonic` unless one is given (the unit tests give their own)."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from .config import Settings
 
+Clock = Callable[[], float]  # seconds, only ever increasing
+
 
 class TokenBucket:
-    __slots__ = ("rate", "burst", "tokens", "stamp")
+    """`burst` tokens at first, refilled at `rate` tokens per second up to `burst`."""
 
-    def __init__(self, rate: float, burst: float) -> None:
+    __slots__ = ("rate", "burst", "tokens", "stamp", "clock")
+
+    def __init__(self, rate: float, burst: float, clock: Clock = time.monotonic) -> None:
         self.rate = rate
         self.burst = burst
         self.tokens = burst
-        self.stamp = time.monotonic()
+        self.clock = clock
+        self.stamp = clock()
 
     def _refill(self, now: float) -> None:
         self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
@@ -25,7 +32,7 @@ class TokenBucket:
 
     def wait_time(self, amount: float = 1.0) -> float:
         """Seconds until `amount` tokens are there (0 if they are now); takes nothing."""
-        self._refill(time.monotonic())
+        self._refill(self.clock())
         return 0.0 if self.tokens >= amount else (amount - self.tokens) / self.rate
 
     def take(self, amount: float = 1.0) -> float:
@@ -37,6 +44,7 @@ class TokenBucket:
 
     @property
     def full(self) -> bool:
+        """Refilled to `burst`: forgetting the bucket changes nothing."""
         return self.wait_time(self.burst) == 0.0
 
 
@@ -44,8 +52,9 @@ class PerAddress:
     """One bucket per client address, `per_minute` actions each. Full buckets are forgotten
     now and then, so memory follows the addresses that are actually busy."""
 
-    def __init__(self, per_minute: int) -> None:
+    def __init__(self, per_minute: int, clock: Clock = time.monotonic) -> None:
         self.per_minute = per_minute
+        self._clock = clock
         self._buckets: dict[str, TokenBucket] = {}
         self._sweep_at = 2 * 1024
 
@@ -54,7 +63,9 @@ class PerAddress:
         if bucket is None:
             if len(self._buckets) >= self._sweep_at:
                 self._sweep()
-            bucket = self._buckets[address] = TokenBucket(self.per_minute / 60, self.per_minute)
+            bucket = self._buckets[address] = TokenBucket(
+                self.per_minute / 60, self.per_minute, self._clock
+            )
         return bucket
 
     def _sweep(self) -> None:
@@ -62,10 +73,12 @@ class PerAddress:
         self._sweep_at = max(2 * 1024, 2 * len(self._buckets))
 
     def wait_time(self, address: str) -> float:
+        """Seconds until `address` may act again (0 if now); takes nothing."""
         bucket = self._buckets.get(address)
         return 0.0 if bucket is None else bucket.wait_time()
 
     def take(self, address: str) -> float:
+        """One action for `address` if its bucket allows, else the seconds to wait."""
         return self._bucket(address).take()
 
 
@@ -77,6 +90,7 @@ class ConnectionCount:
         self._open: dict[str, int] = {}
 
     def acquire(self, address: str) -> bool:
+        """Count one more socket for `address`; False (and nothing counted) at the limit."""
         count = self._open.get(address, 0)
         if count >= self.limit:
             return False

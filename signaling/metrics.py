@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.registry import Collector
-
-from .rooms import RoomRegistry
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 class Metrics:
+    """The counters and gauges of one process, in a registry of their own. The app makes one
+    and hands it to the hub and the sessions."""
+
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
@@ -39,39 +38,12 @@ class Metrics:
             registry=r,
         )  # fmt: skip
 
-    def watch_rooms(self, count: Callable[[], dict[str, int]]) -> None:
-        """Report `visavis_rooms` by state from `count()` at each scrape (no bookkeeping on
-        the hot path)."""
-        self.registry.register(_RoomStates(count))
+        # Set from the hub's count at each scrape: no bookkeeping on the hot path.
+        self.rooms = Gauge("visavis_rooms", "Rooms by state", ["state"], registry=r)
 
-    def exposition(self) -> bytes:
+    def exposition(self, rooms: Mapping[str, int]) -> bytes:
+        """The Prometheus text format of every metric, with `visavis_rooms` set from `rooms`
+        (rooms by state, as `Hub.count_rooms` gives them)."""
+        for state, number in rooms.items():
+            self.rooms.labels(state).set(number)
         return generate_latest(self.registry)
-
-
-ROOM_STATES = ("empty", "waiting", "in-call", "reconnecting")
-
-
-def count_room_states(rooms: RoomRegistry) -> dict[str, int]:
-    """The in-process rooms by state."""
-    counts = dict.fromkeys(ROOM_STATES, 0)
-    for room in list(rooms.rooms.values()):
-        if not room.seats:
-            counts["empty"] += 1
-        elif any(seat.member is None for seat in room.seats):
-            counts["reconnecting"] += 1
-        elif len(room.seats) == 1:
-            counts["waiting"] += 1
-        else:
-            counts["in-call"] += 1
-    return counts
-
-
-class _RoomStates(Collector):
-    def __init__(self, count: Callable[[], dict[str, int]]) -> None:
-        self.count = count
-
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        family = GaugeMetricFamily("visavis_rooms", "Rooms by state", labels=["state"])
-        for state, number in self.count().items():
-            family.add_metric([state], number)
-        yield family

@@ -106,7 +106,7 @@ class ProtocolError(Exception):
         return Error(self.code, message, retry_after)
 
 
-_decoder = msgspec.json.Decoder(ClientMessage)
+_decoder: msgspec.json.Decoder[ClientMessage] = msgspec.json.Decoder(ClientMessage)
 _encoder = msgspec.json.Encoder()
 
 

@@ -1,7 +1,7 @@
 """One instance's link to Redis: its registration (a fresh id, a heartbeat, a pub/sub
 channel), the keeper that releases seats whose grace ended and reaps dead instances, the
 ordered outbox of publications, and what happens when Redis is lost. The Redis hub
-(redis_hub.py) keeps the sockets and speaks the protocol."""
+(hub_redis.py) keeps the sockets and speaks the protocol."""
 
 from __future__ import annotations
 
@@ -203,8 +203,8 @@ class RedisLink:
         if self.ready:  # what is queued still goes out
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.outbox_empty.wait(), COMMAND_TIMEOUT)
-        tasks = [self._keeper, self._sender, self._recovery, self._listener]
-        tasks = [task for task in tasks if task is not None]
+        running = (self._keeper, self._sender, self._recovery, self._listener)
+        tasks = [task for task in running if task is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

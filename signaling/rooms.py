@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from .hub import Connection
 from .protocol import ProtocolError
 
 # 23 letters: no i, l or o, which people confuse with 1, I and 0 when reading a code aloud.
@@ -21,9 +23,11 @@ _CODE_LETTERS = re.compile(f"[{CODE_ALPHABET}]{{{CODE_LENGTH}}}")
 _SEPARATORS = re.compile(r"[\s\-_.]+")
 
 ROLES = (False, True)  # `polite` of the first seat taken (the creator's), then of the second
+ROOM_STATES = ("empty", "waiting", "in-call", "reconnecting")
 
 
 def new_room_code() -> str:
+    """A fresh random code, `abcd-efgh-jkmn` style, from `secrets` (≈ 54 bits)."""
     return _grouped("".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)))
 
 
@@ -36,7 +40,8 @@ def _grouped(letters: str) -> str:
 
 
 def parse_room_code(text: str) -> str | None:
-    """Canonical `abcd-efgh-jkmn` from a code in any case, with or without dashes, or a link."""
+    """Canonical `abcd-efgh-jkmn` from a code in any case, with or without separators, or a
+    link to it (path or `?room=`); None for anything else."""
     text = text.strip()
     if "/" in text or "?" in text:
         text = _code_from_link(text)
@@ -61,9 +66,11 @@ class ResumeTokens:
     which room its holder had, so the seat can be given back."""
 
     def __init__(self, secret: str) -> None:
+        """`secret` signs the tokens; empty: a random one (tokens die with the process)."""
         self._key = secret.encode() if secret else secrets.token_bytes(32)
 
     def issue(self, code: str, polite: bool) -> str:
+        """A fresh token for the seat `polite` of room `code`."""
         payload = f"{int(polite)}.{secrets.token_urlsafe(12)}"
         return f"{payload}.{self._mac(code, payload)}"
 
@@ -81,23 +88,36 @@ class ResumeTokens:
         return base64.urlsafe_b64encode(digest[:18]).decode()
 
 
+def count_room_states(rooms: Iterable[Sequence[bool]]) -> dict[str, int]:
+    """Rooms by state, every state of ROOM_STATES a key. Each room is given as one flag per
+    taken seat: True while its holder is connected, False while the seat waits out its grace
+    period."""
+    counts = dict.fromkeys(ROOM_STATES, 0)
+    for live in rooms:
+        if not live:
+            counts["empty"] += 1
+        elif not all(live):
+            counts["reconnecting"] += 1
+        elif len(live) == 1:
+            counts["waiting"] += 1
+        else:
+            counts["in-call"] += 1
+    return counts
+
+
 @dataclass(eq=False)
 class Seat:
     polite: bool
     resume_token: str
-    member: Any  # the live connection, or None while the seat waits out its grace period
-    grace_timer: Any = None  # set by the hub while member is None
-
-    @property
-    def live(self) -> bool:
-        return self.member is not None
+    member: Connection | None  # None while the seat waits out its grace period
+    grace_timer: asyncio.TimerHandle | None = None  # set by the hub while member is None
 
 
 @dataclass(eq=False)
 class Room:
     code: str
     seats: list[Seat] = field(default_factory=list)
-    expiry_timer: Any = None  # set by the hub while the room has no seats
+    expiry_timer: asyncio.TimerHandle | None = None  # set by the hub while the room has no seats
     # Rebuilt from a resume token after a restart: the other seat waits for its own token
     # holder until the hub ends the restoration (a newcomer must not take it meanwhile).
     restoring: bool = False
@@ -116,7 +136,7 @@ class JoinOutcome:
     room: Room
     seat: Seat
     resumed: bool
-    replaced: Any = None  # the connection that held the seat before a resume, if still live
+    replaced: Connection | None = None  # held the seat before a resume, if still connected
 
 
 class RoomRegistry:
@@ -126,7 +146,8 @@ class RoomRegistry:
         self.rooms: dict[str, Room] = {}
         self.tokens = ResumeTokens(resume_secret)
 
-    def create(self, member: Any) -> JoinOutcome:
+    def create(self, member: Connection) -> JoinOutcome:
+        """A room with a fresh code, `member` in its first (impolite) seat."""
         code = new_room_code()
         while code in self.rooms:
             code = new_room_code()
@@ -134,10 +155,15 @@ class RoomRegistry:
         return JoinOutcome(room, self._take_seat(room, member), resumed=False)
 
     def join(
-        self, code_text: str, member: Any, resume: str | None, restore: bool = False
+        self, code_text: str, member: Connection, resume: str | None, restore: bool = False
     ) -> JoinOutcome:
-        """Take a seat; `restore` lets a genuine resume token rebuild a room this process
-        does not know (it was restarted)."""
+        """Seat `member` in the room `code_text` names: the seat `resume` was issued for if it
+        is still that seat's, else a free one. `restore` lets a genuine resume token rebuild a
+        room this process does not know (it was restarted): the room then keeps its other
+        seat for that seat's token (`Room.restoring`) until the hub ends the restoration.
+
+        Raises ProtocolError: `bad-room-code`, `room-not-found`, `room-full`, or
+        `room-restoring` (a newcomer while the room waits for its other token holder)."""
         code = parse_room_code(code_text)
         if code is None:
             raise ProtocolError("bad-room-code")
@@ -156,7 +182,7 @@ class RoomRegistry:
             raise ProtocolError("room-full")
         return JoinOutcome(room, self._take_seat(room, member), resumed=False)
 
-    def _restore_seat(self, room: Room, member: Any, resume: str | None) -> JoinOutcome:
+    def _restore_seat(self, room: Room, member: Connection, resume: str | None) -> JoinOutcome:
         polite = self.tokens.role(room.code, resume) if resume else None
         if polite is None or any(seat.polite == polite for seat in room.seats):
             raise ProtocolError("room-restoring")
@@ -172,12 +198,13 @@ class RoomRegistry:
         room.seats.remove(seat)
 
     def forget(self, room: Room) -> bool:
+        """Drop `room` if it has no seats and is still this registry's; True if dropped."""
         if not room.seats and self.rooms.get(room.code) is room:
             del self.rooms[room.code]
             return True
         return False
 
-    def _take_seat(self, room: Room, member: Any) -> Seat:
+    def _take_seat(self, room: Room, member: Connection) -> Seat:
         taken = {seat.polite for seat in room.seats}
         polite = next(role for role in ROLES if role not in taken)
         seat = Seat(polite=polite, resume_token=self.tokens.issue(room.code, polite), member=member)

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from starlette import status
@@ -14,15 +15,27 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from . import protocol
 from .config import Settings
-from .hubs import Hub
+from .hub import Connection, Hub
 from .limits import AddressLimits, TokenBucket
 from .logs import event
+from .metrics import Metrics
 from .protocol import Create, Join, Leave, ProtocolError, Signal
+from .tamper import tamper_fingerprints
 
 # A join refused for one of these counts towards the address's failed-join limit, which
 # makes guessing meeting codes impractical.
 FAILED_JOIN_CODES = frozenset({"bad-room-code", "room-not-found", "room-full", "room-restoring"})
 FLUSH_TIMEOUT = 1.0  # seconds to write what is queued when a session ends
+
+
+@dataclass(frozen=True)
+class Service:
+    """What every member's session of one process shares."""
+
+    hub: Hub
+    metrics: Metrics
+    settings: Settings
+    limits: AddressLimits
 
 
 class _Close:
@@ -114,10 +127,9 @@ def origin_allowed(websocket: WebSocket, public_url: str) -> bool:
     return urlsplit(origin).netloc == websocket.headers.get("host")
 
 
-async def serve_member(
-    websocket: WebSocket, hub: Hub, settings: Settings, limits: AddressLimits
-) -> None:
-    metrics = hub.metrics
+async def serve_member(websocket: WebSocket, service: Service) -> None:
+    """Run one member's session until its socket closes; the hub hears of every seat it took."""
+    hub, metrics, settings, limits = service.hub, service.metrics, service.settings, service.limits
     if not origin_allowed(websocket, settings.public_url):
         metrics.disconnects.labels("origin").inc()
         await websocket.close(status.WS_1008_POLICY_VIOLATION)  # before accept: HTTP 403
@@ -135,7 +147,7 @@ async def serve_member(
     writer = asyncio.create_task(conn.write_forever())
     metrics.connections.inc()
     try:
-        await _read_frames(conn, hub, settings, limits, address)
+        await _read_frames(conn, service, address)
     except asyncio.CancelledError:
         if not conn.overflowed:
             raise
@@ -157,18 +169,12 @@ async def serve_member(
         metrics.connections.dec()
 
 
-async def _read_frames(
-    conn: WebSocketConnection,
-    hub: Hub,
-    settings: Settings,
-    limits: AddressLimits,
-    address: str,
-) -> None:
-    websocket, metrics = conn.websocket, hub.metrics
+async def _read_frames(conn: WebSocketConnection, service: Service, address: str) -> None:
+    websocket, metrics, settings = conn.websocket, service.metrics, service.settings
     frames = TokenBucket(settings.message_rate, settings.message_burst)
     volume = TokenBucket(settings.byte_rate, settings.byte_burst)
     while True:
-        if hub.is_seated(conn):
+        if service.hub.is_seated(conn):
             message = await websocket.receive()  # pings keep a seated socket honest
         else:
             try:
@@ -191,29 +197,28 @@ async def _read_frames(
                 raise ProtocolError("rate-limited", retry_after=wait)
             frames.take(1)
             volume.take(len(frame))
-            await _handle(conn, hub, frame, settings.max_frame_bytes, limits, address)
+            await handle_frame(conn, service, frame, address)
         except ProtocolError as error:
             metrics.errors.labels(error.code).inc()
             await conn.send(protocol.encode(error.frame()))
 
 
-async def _handle(
-    conn: WebSocketConnection,
-    hub: Hub,
-    frame: bytes,
-    max_frame_bytes: int,
-    limits: AddressLimits,
-    address: str,
-) -> None:
-    if len(frame) > max_frame_bytes:
-        raise ProtocolError("too-large", f"{len(frame)} bytes, limit {max_frame_bytes}")
+async def handle_frame(conn: Connection, service: Service, frame: bytes, address: str) -> None:
+    """Turn one client frame from `address` into a hub request, within the per-address
+    limits. Raises ProtocolError for a frame that is refused; answers go through `conn`."""
+    hub, limits, settings = service.hub, service.limits, service.settings
+    if len(frame) > settings.max_frame_bytes:
+        raise ProtocolError("too-large", f"{len(frame)} bytes, limit {settings.max_frame_bytes}")
     request = protocol.decode(frame)
     if isinstance(request, Signal):
-        await hub.relay(conn, request.data)
+        data = request.data
+        if settings.test_tamper_fingerprint:  # test-only: the lying server of test_verification
+            data = tamper_fingerprints(data)
+        await hub.relay(conn, data)
     elif isinstance(request, Join):
         wait = limits.failed_joins.wait_time(address)
         if wait:
-            hub.metrics.rate_limited.labels("failed-joins").inc()
+            service.metrics.rate_limited.labels("failed-joins").inc()
             raise ProtocolError("rate-limited", retry_after=wait)
         try:
             await hub.join(conn, request.room, request.resume)
@@ -224,7 +229,7 @@ async def _handle(
     elif isinstance(request, Create):
         wait = limits.rooms.take(address)
         if wait:
-            hub.metrics.rate_limited.labels("rooms").inc()
+            service.metrics.rate_limited.labels("rooms").inc()
             raise ProtocolError("rate-limited", retry_after=wait)
         await hub.create(conn)
     elif isinstance(request, Leave):

@@ -3,6 +3,7 @@ other's microphone or camera is off (told peer to peer, never through the server
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from playwright.sync_api import Page, expect
@@ -10,6 +11,7 @@ from playwright.sync_api import Page, expect
 from tests.browser.steps import join_from_home, on_server, own_server, start_call, start_meeting
 
 CODE_SHAPE = re.compile(r"^\d{4} \d{4} \d{4}$")
+FINGERPRINT = re.compile(r"a=fingerprint:(\S+) ([0-9A-Fa-f:]+)")
 RECORD_SENT_FRAMES = """
 window.sentFrames = [];
 const send = WebSocket.prototype.send;
@@ -26,14 +28,38 @@ def verification_code(page: Page) -> str:
     return code.inner_text()
 
 
+def sent_fingerprints(page: Page) -> str:
+    """The DTLS fingerprints in the descriptions the page sent, as the code hashes them:
+    `sha-256 AB:CD:...`, once each, joined with commas."""
+    found: list[str] = []
+    for frame in page.evaluate("window.sentFrames"):
+        for algorithm, value in FINGERPRINT.findall(frame):
+            fingerprint = f"{algorithm.lower()} {value.upper()}"
+            if fingerprint not in found:
+                found.append(fingerprint)
+    return ",".join(found)
+
+
+def code_of(one: str, other: str) -> str:
+    """The verification code of two sides' fingerprints, as docs/protocol.md defines it."""
+    digest = hashlib.sha256("\n".join(sorted([one, other])).encode()).digest()
+    digits = f"{(int.from_bytes(digest[:4], 'big') * 256 + digest[4]) % 10**12:012d}"
+    return " ".join(digits[start : start + 4] for start in range(0, 12, 4))
+
+
 def test_both_people_see_the_same_verification_code(new_page) -> None:
-    host, guest, _ = start_call(new_page)
+    host, guest, _ = start_call(new_page, init_script=RECORD_SENT_FRAMES)
 
     host.click("#toggle-facts")
 
     expect(host.locator("#facts")).to_be_visible()
     expect(host.locator("#facts")).to_contain_text("nobody is listening in")
-    assert verification_code(host) == verification_code(guest)
+    shown = verification_code(host)
+    assert verification_code(guest) == shown
+    # Derived from the fingerprints the two browsers exchanged: not any code both agree on.
+    host_fingerprints, guest_fingerprints = sent_fingerprints(host), sent_fingerprints(guest)
+    assert host_fingerprints and guest_fingerprints and host_fingerprints != guest_fingerprints
+    assert shown == code_of(host_fingerprints, guest_fingerprints)
     expect(host.locator("#fact-path")).to_contain_text("Direct (UDP)")
     expect(host.locator("#fact-resolution")).to_contain_text("×", timeout=10_000)
     expect(host.locator("#fact-rtt")).to_contain_text("ms")

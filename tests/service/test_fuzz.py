@@ -22,12 +22,13 @@ from hypothesis.stateful import (
 
 from signaling import protocol
 from signaling.config import Settings
-from signaling.hub import InProcessHub
+from signaling.hub_memory import MemoryHub
+from signaling.hub_redis import RedisHub
 from signaling.limits import AddressLimits
+from signaling.metrics import Metrics
 from signaling.protocol import ERROR_MESSAGES, ProtocolError
-from signaling.redis_hub import RedisHub
-from signaling.redis_scripts import channel
-from signaling.session import _handle
+from signaling.redis_scripts import channel, room_key
+from signaling.session import Service, handle_frame
 from tests.service.conftest import HUBS
 
 EXAMPLES = int(os.environ.get("VISAVIS_FUZZ_EXAMPLES", "100"))
@@ -92,12 +93,15 @@ class Sessions(RuleBasedStateMachine):
         self.settings = Settings(
             seat_grace=60, rooms_per_minute=10**6, failed_joins_per_minute=10**6
         )
+        metrics = Metrics()
         if broker:
-            self.hub: InProcessHub | RedisHub = RedisHub(broker, lambda: [], 60, 60)
+            self.hub: MemoryHub | RedisHub = RedisHub(broker, metrics, lambda: [], 60, 60)
         else:
-            self.hub = InProcessHub(lambda: [], self.settings.seat_grace, 60)
+            self.hub = MemoryHub(metrics, lambda: [], self.settings.seat_grace, 60)
+        self.service = Service(self.hub, metrics, self.settings, AddressLimits(self.settings))
         self.loop.run_until_complete(self.hub.start())
-        self.limits = AddressLimits(self.settings)
+        if isinstance(self.hub, RedisHub):
+            self.probe = self.loop.run_until_complete(Probe.seated(self.hub))
         self.clients = [RecordingConnection() for _ in range(CLIENTS)]
         self.rooms_of: dict[RecordingConnection, str | None] = dict.fromkeys(self.clients)
         self.tokens: list[tuple[str, str]] = []  # (room, resume) seen by any client
@@ -113,7 +117,7 @@ class Sessions(RuleBasedStateMachine):
         async def handle() -> None:
             try:
                 address = f"198.51.100.{self.clients.index(client) + 1}"
-                await _handle(client, self.hub, frame, 64 * 1024, self.limits, address)
+                await handle_frame(client, self.service, frame, address)
             except ProtocolError as error:
                 await client.send(protocol.encode(error.frame()))
 
@@ -179,7 +183,7 @@ class Sessions(RuleBasedStateMachine):
         """With Redis, wait until this instance read everything published so far: frames
         and notifications reach sockets through its pub/sub channel."""
         if isinstance(self.hub, RedisHub):
-            self.loop.run_until_complete(_settled(self.hub, f"settle-{next(self.markers)}"))
+            self.loop.run_until_complete(self.probe.settle(next(self.markers)))
 
     @invariant()
     def no_room_has_more_than_two_seats(self) -> None:
@@ -205,25 +209,35 @@ class Sessions(RuleBasedStateMachine):
                 self.rooms_of[client] = None  # the server closes it: its seat moved on
 
 
-async def _settled(hub: RedisHub, marker: str) -> None:
-    """Publish a marker on the hub's own channel and wait until its listener reaches it."""
-    reached = asyncio.Event()
-    deliver = hub._deliver
+class Probe:
+    """A socket alone in a room of the Redis hub, to learn when the hub has delivered
+    everything published so far: a frame sent to it through Redis arrives after those."""
 
-    async def watching(conn_id: str, code: str, kind: str, payload: str) -> None:
-        if conn_id == marker:
-            reached.set()
-        else:
-            await deliver(conn_id, code, kind, payload)
+    def __init__(self, hub: RedisHub, conn: RecordingConnection, room: str, member: str):
+        self.hub, self.conn, self.room, self.member = hub, conn, room, member
 
-    hub._deliver = watching  # type: ignore[method-assign]
-    try:
+    @classmethod
+    async def seated(cls, hub: RedisHub) -> Probe:
+        conn = RecordingConnection()
+        await hub.create(conn)
+        room = conn.frames[0]["room"]
         assert hub.link.client is not None
-        await hub.link.outbox_empty.wait()  # what the hub publishes goes first
-        await hub.link.client.publish(channel(hub.link.instance), f"{marker} - f")
-        await asyncio.wait_for(reached.wait(), 5)
-    finally:
-        del hub._deliver
+        member = await hub.link.client.hget(room_key(room), "m0")
+        return cls(hub, conn, room, member)
+
+    async def settle(self, marker: int) -> None:
+        """Publish a marker for the probe on its instance's channel and wait until it arrives
+        (the channel's format is redis_scripts' docstring)."""
+        link = self.hub.link
+        assert link.client is not None
+        await link.outbox_empty.wait()  # what the hub publishes goes first
+        instance, _, conn_id = self.member.partition("/")
+        frame = {"type": "signal", "data": {"settled": marker}}
+        await link.client.publish(channel(instance), f"{conn_id} {self.room} f{json.dumps(frame)}")
+        deadline = asyncio.get_running_loop().time() + 5
+        while frame not in self.conn.frames:
+            assert asyncio.get_running_loop().time() < deadline, "the probe's frame never came"
+            await asyncio.sleep(0.001)
 
 
 @pytest.mark.parametrize("hub", HUBS)

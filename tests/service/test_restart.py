@@ -46,17 +46,23 @@ def test_both_people_get_their_seats_back_and_a_stranger_waits():
 
 def test_a_server_with_another_secret_does_not_know_the_room():
     room, alice_token, _ = _call_before_restart(Settings(resume_secret=SECRET))
+    # The positive control: a room whose token was signed with the new server's secret.
+    control_room, control_token, _ = _call_before_restart(Settings(resume_secret="another"))
 
     with running_server(Settings(resume_secret="another")) as url, ExitStack() as stack:
         assert member_at(stack, f"{url}/ws").join(room, alice_token)["code"] == "room-not-found"
+        assert member_at(stack, f"{url}/ws").join(control_room, control_token)["resumed"] is True
 
 
 def test_tokens_rebuild_rooms_only_right_after_a_start():
-    settings = Settings(resume_secret=SECRET, seat_grace=0.5)
+    settings = Settings(resume_secret=SECRET, seat_grace=2)
     room, alice_token, _ = _call_before_restart(settings)
+    control_room, control_token, _ = _call_before_restart(settings)
 
     with running_server(settings) as url, ExitStack() as stack:
-        time.sleep(0.7)  # longer than the grace period since the start
+        # The positive control: right after the start, a token does rebuild its room.
+        assert member_at(stack, f"{url}/ws").join(control_room, control_token)["resumed"] is True
+        time.sleep(2.2)  # longer than the grace period since the start
         assert member_at(stack, f"{url}/ws").join(room, alice_token)["code"] == "room-not-found"
 
 
@@ -68,6 +74,8 @@ def test_a_token_is_bound_to_its_room():
     with running_server(settings) as url, ExitStack() as stack:
         answer = member_at(stack, f"{url}/ws").join(other_room, alice_token)
         assert answer["code"] == "room-not-found", json.dumps(answer)
+        # The positive control: the same token, for its own room, on the same server.
+        assert member_at(stack, f"{url}/ws").join(room, alice_token)["resumed"] is True
 
 
 def test_with_redis_rooms_outlive_the_instance_and_need_no_shared_secret(redis_url):

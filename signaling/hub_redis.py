@@ -15,23 +15,22 @@ there is nothing to restore after a restart.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import itertools
-from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from starlette import status
 
 from . import redis_scripts as scripts
-from .hubs import Connection
+from .hub import Connection
+from .hub_base import BaseHub, IceServerSource
 from .logs import event, room_id
-from .metrics import ROOM_STATES, Metrics
-from .protocol import IceServers, Joined, PeerJoined, PeerLeft, ProtocolError, Relayed, encode
+from .metrics import Metrics
+from .protocol import PeerJoined, PeerLeft, ProtocolError, encode
 from .redis_link import BROKEN, RedisLink
-from .rooms import ResumeTokens, new_room_code, parse_room_code
+from .rooms import ROOM_STATES, ResumeTokens, count_room_states, new_room_code, parse_room_code
 
 PEER_LEFT = encode(PeerLeft())
 
@@ -41,45 +40,41 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class RedisHub:
+class RedisHub(BaseHub[tuple[str, int]]):
+    """Implements `hub.Hub` with the rooms in the Redis at `broker_url`; the seats this
+    instance's sockets hold are remembered as (room code, role), role 0 the creator's.
+
+    `seat_grace` and `empty_room_ttl` (seconds) as for the in-process hub; tokens are issued
+    with `resume_secret` but checked against their hashes in Redis."""
+
     def __init__(
         self,
         broker_url: str,
-        ice_servers: Callable[[], list[dict[str, Any]]],
+        metrics: Metrics,
+        ice_servers: IceServerSource,
         seat_grace: float,
         empty_room_ttl: float,
-        transform: Callable[[msgspec.Raw], msgspec.Raw] | None = None,
         resume_secret: str = "",
-        metrics: Metrics | None = None,
     ) -> None:
-        self.broker_url = broker_url
-        self.metrics = metrics or Metrics()
-        self.room_states = dict.fromkeys(ROOM_STATES, 0)
-        self.metrics.watch_rooms(lambda: self.room_states)
+        super().__init__(metrics, ice_servers)
         self.tokens = ResumeTokens(resume_secret)
-        self._ice_servers = ice_servers
-        self._transform = transform  # only the test-only fingerprint tamperer
         self._grace_ms = max(1, int(seat_grace * 1000))
         self._empty_ms = max(1, int(empty_room_ttl * 1000))
-        # The link calls self._deliver anew each time (the fuzzer watches it).
         self.link = RedisLink(
-            broker_url, self._grace_ms, self._empty_ms, PEER_LEFT,
-            lambda *message: self._deliver(*message), self._lost,
-        )  # fmt: skip
+            broker_url, self._grace_ms, self._empty_ms, PEER_LEFT, self._deliver, self._lost
+        )
         self._conn_ids = itertools.count(1)
         self._ids: dict[Connection, str] = {}
         self._conns: dict[str, Connection] = {}
-        self._seats: dict[Connection, tuple[str, int]] = {}  # (room code, role)
         self._peers: dict[Connection, str] = {}  # the other seat's member, "" if none live
-        self._background: set[asyncio.Task[None]] = set()
+        self._room_states = dict.fromkeys(ROOM_STATES, 0)  # the last count Redis gave
 
     async def start(self) -> None:
         await self.link.start()
 
     async def close(self) -> None:
         """At shutdown: pending notifications, then the link (seats left go into grace)."""
-        if self._background:
-            await asyncio.gather(*self._background, return_exceptions=True)
+        await self._finish_background()
         await self.link.close()
 
     def _lost(self) -> None:
@@ -103,17 +98,16 @@ class RedisHub:
             if await self._call(conn, "CREATE", code, member, _token_hash(token)):
                 break
         self._seats[conn], self._peers[conn] = (code, 0), ""
-        self.metrics.joins.labels("created").inc()
-        event("room-created", room=room_id(code))
-        event("seat-taken", room=room_id(code), resumed=False, polite=False)
-        await conn.send(encode(self._joined(code, 0, False, token, False)))
+        self._count_created(code)
+        await conn.send(self._joined(code, False, False, token, False))
 
     async def join(self, conn: Connection, room_code: str, resume: str | None) -> None:
         self._ensure_outside(conn)
         code = parse_room_code(room_code)
         if code is None:
-            self.metrics.joins.labels("bad-room-code").inc()
-            raise ProtocolError("bad-room-code")
+            refused = ProtocolError("bad-room-code")
+            self._count_refused(refused)
+            raise refused
         member = self._member(conn)
         fresh = (self.tokens.issue(code, False), self.tokens.issue(code, True))
         answer = await self._call(
@@ -121,38 +115,28 @@ class RedisHub:
             _token_hash(fresh[0]), _token_hash(fresh[1]),
         )  # fmt: skip
         if answer[0] != "ok":
-            self.metrics.joins.labels(answer[0]).inc()
-            raise ProtocolError(answer[0])
+            refused = ProtocolError(answer[0])
+            self._count_refused(refused)
+            raise refused
         role, resumed, replaced, peer_present, other = (
             int(answer[1]), bool(answer[2]), answer[3], bool(answer[4]), answer[5]
         )  # fmt: skip
         self._seats[conn], self._peers[conn] = (code, role), other
-        self.metrics.joins.labels("resumed" if resumed else "joined").inc()
-        if resumed:
-            self.metrics.resumes.inc()
-        event("seat-taken", room=room_id(code), resumed=resumed, polite=bool(role))
+        self._count_joined(code, resumed, bool(role))
         token = resume if resumed and resume else fresh[role]
         # `joined` goes out before the peer hears of us, so its offer cannot overtake it.
-        await conn.send(encode(self._joined(code, role, peer_present, token, resumed)))
+        await conn.send(self._joined(code, bool(role), peer_present, token, resumed))
         if replaced:
             self.link.publish(replaced, code, "r", "")
         if other:
             self.link.publish(other, code, "j", f"{member} {encode(PeerJoined(resumed))}")
 
-    def is_seated(self, conn: Connection) -> bool:
-        return conn in self._seats
-
     async def relay(self, conn: Connection, data: msgspec.Raw) -> None:
         code, role = self._seat_of(conn)
         other = self._peers.get(conn) or await self._peer_in_redis(conn, code, role)
         # Frames for a peer who is absent or reconnecting are dropped, as in-process.
-        if not other:
-            return
-        if self._transform is not None:
-            data = self._transform(data)
-        self.metrics.relayed_messages.inc()
-        self.metrics.relayed_bytes.inc(len(data))
-        self.link.publish(other, code, "f", encode(Relayed(data)))
+        if other:
+            self.link.publish(other, code, "f", self._relayed(data))
 
     async def leave(self, conn: Connection) -> None:
         code, role = self._seat_of(conn)
@@ -174,48 +158,30 @@ class RedisHub:
         with contextlib.suppress(*BROKEN):
             await self.link.run("DISCONNECT", held[0], held[1], member, self._grace_ms)
 
-    async def refresh_ice_servers(self, interval: float) -> None:
-        """Every `interval` seconds, fresh TURN credentials for this instance's members."""
-        while True:
-            await asyncio.sleep(interval)
-            for conn in list(self._seats):
-                self._spawn(conn.send(encode(IceServers(self._ice_servers()))))
-
-    async def refresh_metrics(self) -> None:
-        """Count the rooms of all instances by state (a SCAN of the room keys, per scrape)."""
+    async def count_rooms(self) -> dict[str, int]:
+        """The rooms of all instances by state (a SCAN of the room keys, per scrape); while
+        Redis is away, the last count."""
         client = self.link.client
         if not self.link.ready or client is None:
-            return
-        counts = dict.fromkeys(self.room_states, 0)
+            return self._room_states
         with contextlib.suppress(*BROKEN):
             keys = [key async for key in client.scan_iter(scripts.room_key("*"), 1000)]
             async with client.pipeline(transaction=False) as pipe:
                 for key in keys:
                     pipe.hmget(key, "m0", "m1")
-                for seats in await pipe.execute():
-                    taken = [seat for seat in seats if seat is not None]
-                    if not taken:
-                        counts["empty"] += 1
-                    elif "" in taken:
-                        counts["reconnecting"] += 1
-                    else:
-                        counts["waiting" if len(taken) == 1 else "in-call"] += 1
-            self.room_states = counts
+                rooms = await pipe.execute()
+            # A member "" holds a seat in its grace period; None, a free seat.
+            live = ([member != "" for member in seats if member is not None] for seats in rooms)
+            self._room_states = count_room_states(live)
+        return self._room_states
 
     # --- bookkeeping --------------------------------------------------------------------
 
     def _ensure_outside(self, conn: Connection) -> None:
-        if conn in self._seats:
-            raise ProtocolError("already-in-room")
+        super()._ensure_outside(conn)
         if not self.link.ready:
             self._spawn(_turn_away(conn, encode(ProtocolError("unavailable").frame())))
             raise ProtocolError("unavailable")
-
-    def _seat_of(self, conn: Connection) -> tuple[str, int]:
-        held = self._seats.get(conn)
-        if held is None:
-            raise ProtocolError("not-in-room")
-        return held
 
     def _member(self, conn: Connection) -> str:
         conn_id = self._ids.get(conn)
@@ -228,7 +194,8 @@ class RedisHub:
         """The other seat's live member, asked of Redis: its `j` may still be on its way."""
         assert self.link.client is not None
         try:
-            other = await self.link.client.hget(scripts.room_key(code), f"m{1 - role}")
+            answer = await self.link.client.hget(scripts.room_key(code), f"m{1 - role}")
+            other = cast(str | None, answer)  # the client decodes responses
         except BROKEN as error:
             self.link.lost(error)
             raise ProtocolError("unavailable") from None
@@ -236,12 +203,6 @@ class RedisHub:
             return ""
         self._peers[conn] = other  # `l` and `g` come after this answer: they will clear it
         return other
-
-    def _joined(self, code: str, role: int, peer: bool, token: str, resumed: bool) -> Joined:
-        return Joined(
-            room=code, polite=bool(role), peer_present=peer, resume=token, resumed=resumed,
-            ice_servers=self._ice_servers(),
-        )  # fmt: skip
 
     async def _call(self, conn: Connection, script: str, *args: Any) -> Any:
         """Run a script; if Redis fails, every socket (this one too) is turned away."""
@@ -269,11 +230,6 @@ class RedisHub:
             self._seats.pop(conn, None)
             self._peers.pop(conn, None)
             await conn.close_replaced()
-
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
 
 
 async def _turn_away(conn: Connection, frame: str) -> None:
