@@ -17,15 +17,21 @@ TEST_COMMANDS := chromium turnserver turnutils_uclient openssl node nft ip ss re
 # Operator verbs (deploy, verify) and their test needs live beside the playbook.
 -include infra/make/*.mk
 
-.PHONY: help run test lint fuzz system-test-deps clean
+.PHONY: help run test check lint typecheck fuzz system-test-deps clean
 
 help:
-	@echo "make run    serve visavis on https://localhost:8443 (self-signed certificate)"
-	@echo "make test   install what the tests need and run every test"
-	@echo "make lint   ruff on the Python code"
-	@echo "make fuzz   the property-based session fuzzer with many examples (FUZZ_EXAMPLES)"
-	@echo "make bench  call set-up, signaling capacity and client weight (docs/performance.md)"
-	@echo "make deploy HOST=... DOMAIN=...  /  make verify HOST=...  (docs/operating.md)"
+	@echo "make run             serve visavis on https://localhost:8443 (self-signed certificate)"
+	@echo "make test            install what the tests need (root), then make check and every other suite"
+	@echo "make check           the fast tier, no root: lint, format, types, layering, unit, node and service tests"
+	@echo "make lint            ruff check and ruff format --check on the Python code"
+	@echo "make typecheck       mypy on signaling/ and the import-layering contract"
+	@echo "make fuzz            the property-based session fuzzer with many examples (FUZZ_EXAMPLES)"
+	@echo "make bench           call set-up, signaling capacity and client weight (docs/performance.md)"
+	@echo "make deploy HOST=... DOMAIN=...   provision a host (docs/operating.md)"
+	@echo "make verify HOST=...              check a deployed host with testinfra"
+	@echo "make compose-config  render compose/rendered/ and the secrets in .env for docker compose"
+	@echo "make system-test-deps  apt-get the tools the tests drive (root)"
+	@echo "make clean           remove .venv/, .run/ and build/"
 
 $(VENV)/.runtime: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -66,13 +72,31 @@ system-test-deps:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEST_APT_PACKAGES) >/dev/null; \
 	fi
 
-lint: $(VENV)/.test
-	$(VENV)/bin/ruff check signaling tests bench
+PY_SOURCES := signaling tests bench
+# The fast tier drives these for real (redis-server for the Redis hub, turnserver for
+# credentials); `make system-test-deps` installs them once, as root.
+CHECK_COMMANDS := node redis-server turnserver
 
-test: system-test-deps $(VENV)/.test
-	$(VENV)/bin/ruff check signaling tests bench
+lint: $(VENV)/.test
+	$(VENV)/bin/ruff check $(PY_SOURCES)
+	$(VENV)/bin/ruff format --check $(PY_SOURCES)
+
+typecheck: $(VENV)/.test
+	$(VENV)/bin/mypy signaling
+	$(VENV)/bin/lint-imports
+
+check: lint typecheck
+	@for command in $(CHECK_COMMANDS); do \
+	  command -v $$command >/dev/null || { \
+	    echo "make check needs $$command: run 'make system-test-deps' as root once"; exit 1; }; \
+	done
 	node --test tests/frontend/
-	$(PY) -m pytest
+	$(PY) -m pytest tests/unit tests/service
+
+# Everything: the fast tier first, then the suites that need root, browsers and hosts.
+test: system-test-deps $(VENV)/.test
+	$(MAKE) check
+	$(PY) -m pytest --ignore=tests/unit --ignore=tests/service
 
 clean:
 	rm -rf $(VENV) $(RUN_DIR) build
