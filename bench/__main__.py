@@ -27,32 +27,66 @@ def _numbers(text: str) -> tuple[int, ...]:
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("parts", nargs="*", default=[], metavar="PART",
-                        help=f"some of {', '.join(PARTS)} (default: all)")
-    parser.add_argument("--quick", action="store_true",
-                        help="tiny sizes: checks the tools work, the figures mean nothing")
-    parser.add_argument("--out", type=Path, default=common.RESULTS_DIR,
-                        help="folder for the JSON results (default: bench/results)")
-    parser.add_argument("--broker", default=None,
-                        help="VISAVIS_BROKER_URL for the servers started (Redis hub)")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "parts",
+        nargs="*",
+        default=[],
+        metavar="PART",
+        help=f"some of {', '.join(PARTS)} (default: all)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="tiny sizes: checks the tools work, the figures mean nothing",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=common.RESULTS_DIR,
+        help="folder for the JSON results (default: bench/results)",
+    )
+    parser.add_argument(
+        "--broker", default=None, help="VISAVIS_BROKER_URL for the servers started (Redis hub)"
+    )
     parser.add_argument("--calls", type=int, default=20, help="calls without relay")
     parser.add_argument("--relay-calls", type=int, default=20, help="calls through coturn")
-    parser.add_argument("--levels", type=_numbers, default=(1000, 5000, 10000),
-                        help="connection counts to hold, comma-separated")
-    parser.add_argument("--rates", type=_numbers, default=(1000, 5000, 10000),
-                        help="signal frames per second, comma-separated")
+    parser.add_argument(
+        "--levels",
+        type=_numbers,
+        default=(1000, 5000, 10000),
+        help="connection counts to hold, comma-separated",
+    )
+    parser.add_argument(
+        "--rates",
+        type=_numbers,
+        default=(1000, 5000, 10000),
+        help="signal frames per second, comma-separated",
+    )
     parser.add_argument("--seconds", type=float, default=5.0, help="recorded seconds per rate")
     parser.add_argument("--workers", type=int, default=2, help="load generator processes")
-    parser.add_argument("--handshake", choices=("browser", "plain"), default="browser",
-                        help="browser: offer permessage-deflate as Chromium does (default); "
-                             "plain: no extension")
-    parser.add_argument("--server-dir", type=Path, default=None,
-                        help="run `python -m signaling` (and its frontend/) from this tree "
-                             "instead, to compare a patch")
-    parser.add_argument("--no-search", action="store_true",
-                        help="skip the search for the highest rate with p99 under 10 ms")
+    parser.add_argument(
+        "--handshake",
+        choices=("browser", "plain"),
+        default="browser",
+        help="browser: offer permessage-deflate as Chromium does (default); plain: no extension",
+    )
+    parser.add_argument(
+        "--server-dir",
+        type=Path,
+        default=None,
+        help="run `python -m signaling` (and its frontend/) from this tree "
+        "instead, to compare a patch",
+    )
+    parser.add_argument(
+        "--no-search",
+        action="store_true",
+        help="skip the search for the highest rate with p99 under 10 ms",
+    )
     args = parser.parse_args(argv)
     for part in args.parts:
         if part not in PARTS:
@@ -78,18 +112,30 @@ def main(argv: list[str] | None = None) -> int:
         if "call-setup" in parts:
             print("call set-up", flush=True)
             load = os.getloadavg()
-            body = callsetup.run(args.calls, args.relay_calls, workdir, broker=args.broker,
-                                 log=lambda line: print(line, flush=True),
-                                 warmup=not args.quick, server_dir=args.server_dir)
+            body = callsetup.run(
+                args.calls,
+                args.relay_calls,
+                workdir,
+                broker=args.broker,
+                log=lambda line: print(line, flush=True),
+                warmup=not args.quick,
+                server_dir=args.server_dir,
+            )
             written.append(common.write_result("call-setup", body, args.out, load))
         if "capacity" in parts:
             print("signaling capacity", flush=True)
             load = os.getloadavg()
             plan = capacity.CapacityPlan(
-                levels=args.levels, rates=args.rates, workers=args.workers,
-                seconds=args.seconds, warmup=0.2 if args.quick else 1.0,
-                search=not args.no_search, settle=0.5 if args.quick else 2.0,
-                handshake=args.handshake, broker=args.broker, server_dir=args.server_dir,
+                levels=args.levels,
+                rates=args.rates,
+                workers=args.workers,
+                seconds=args.seconds,
+                warmup=0.2 if args.quick else 1.0,
+                search=not args.no_search,
+                settle=0.5 if args.quick else 2.0,
+                handshake=args.handshake,
+                broker=args.broker,
+                server_dir=args.server_dir,
             )
             if args.quick:  # a smoke run does not wait for a quiet machine
                 plan.quiet_wait_budget, plan.disturbed_retries = 0.0, 0

@@ -131,12 +131,17 @@ def _states(host, guest) -> str:
     said = []
     for name, page in (("A", host), ("B", guest)):
         try:
-            said.append(name + ": " + page.evaluate(
-                """() => [document.getElementById('call-status').textContent,
+            said.append(
+                name
+                + ": "
+                + page.evaluate(
+                    """() => [document.getElementById('call-status').textContent,
                          document.getElementById('call-error').textContent,
                          window.__bench.firstFrame !== null,
                          window.__bench.pcs.map(pc => pc.connectionState).join(',')]
-                        .join(' | ')"""))
+                        .join(' | ')"""
+                )
+            )
         except PlaywrightError as error:
             said.append(f"{name}: {error.message[:80]}")
     return "; ".join(said)
@@ -146,9 +151,11 @@ def _one_call(browser, url: str, relay: bool) -> dict:
     script = f"const RELAY = {'true' if relay else 'false'};\n{INIT_SCRIPT}"
     contexts = []
     try:
+
         def person():
             context = browser.new_context(
-                ignore_https_errors=True, permissions=["camera", "microphone"],
+                ignore_https_errors=True,
+                permissions=["camera", "microphone"],
                 viewport={"width": 900, "height": 700},
             )
             contexts.append(context)
@@ -176,11 +183,13 @@ def _one_call(browser, url: str, relay: bool) -> dict:
         guest.click("#join-now", timeout=CALL_TIMEOUT_MS)
         for page in (guest, host):
             try:
-                page.wait_for_function("window.__bench.firstFrame !== null",
-                                       timeout=CALL_TIMEOUT_MS)
+                page.wait_for_function(
+                    "window.__bench.firstFrame !== null", timeout=CALL_TIMEOUT_MS
+                )
             except PlaywrightError as error:
-                raise CallFailed(f"{error.message.splitlines()[0]}; {_states(host, guest)}") \
-                    from None
+                raise CallFailed(
+                    f"{error.message.splitlines()[0]}; {_states(host, guest)}"
+                ) from None
         timeline = {
             f"{who}:{name}": round(at - opened, 1)
             for who, page in (("B", guest), ("A", host))
@@ -200,18 +209,25 @@ def _one_call(browser, url: str, relay: bool) -> dict:
             "setup_ms": round(done - opened, 1),
             "guest_page_loaded_ms": round(marks["dcl"] - opened, 1),
             "join_clicked_ms": round(marks["click"] - opened, 1) if marks["click"] else None,
-            "click_to_both_video_ms": (
-                round(done - marks["click"], 1) if marks["click"] else None
-            ),
+            "click_to_both_video_ms": (round(done - marks["click"], 1) if marks["click"] else None),
             "guest_first_frame_ms": round(marks["frame"] - opened, 1),
             "host_first_frame_ms": round(host_frame - opened, 1),
             "path": path,
-            "timeline_ms": dict(sorted(
-                {**timeline,
-                 "B:page:navigation-start": round(marks["origin"] - opened, 1),
-                 "B:page:DOMContentLoaded": round(marks["dcl"] - opened, 1),
-                 **({"B:join:click": round(marks["click"] - opened, 1)} if marks["click"] else {}),
-                 }.items(), key=lambda item: item[1])),
+            "timeline_ms": dict(
+                sorted(
+                    {
+                        **timeline,
+                        "B:page:navigation-start": round(marks["origin"] - opened, 1),
+                        "B:page:DOMContentLoaded": round(marks["dcl"] - opened, 1),
+                        **(
+                            {"B:join:click": round(marks["click"] - opened, 1)}
+                            if marks["click"]
+                            else {}
+                        ),
+                    }.items(),
+                    key=lambda item: item[1],
+                )
+            ),
         }
     finally:
         for context in contexts:
@@ -242,8 +258,10 @@ def run_calls(url: str, calls: int, relay: bool, log=print, warmup: bool = True)
                         break
                     continue
                 results.append(call)
-                log(f"    call {number + 1}: {call['setup_ms']} ms "
-                    f"({(call['path'] or {}).get('local')} path)")
+                log(
+                    f"    call {number + 1}: {call['setup_ms']} ms "
+                    f"({(call['path'] or {}).get('local')} path)"
+                )
         finally:
             browser.close()
     return {
@@ -256,8 +274,9 @@ def run_calls(url: str, calls: int, relay: bool, log=print, warmup: bool = True)
         ),
         "guest_page_loaded_ms": common.summary([c["guest_page_loaded_ms"] for c in results]),
         "timeline_median_ms": _timeline(results),
-        "paths": sorted({f"{(c['path'] or {}).get('local')}/{(c['path'] or {}).get('remote')}"
-                         for c in results}),
+        "paths": sorted(
+            {f"{(c['path'] or {}).get('local')}/{(c['path'] or {}).get('remote')}" for c in results}
+        ),
         "each": results,
     }
 
@@ -270,18 +289,26 @@ def _timeline(results: list[dict]) -> dict[str, float]:
             steps.setdefault(name, []).append(at)
     medians = {
         name: common.summary(times)["median"]
-        for name, times in steps.items() if len(times) == len(results)
+        for name, times in steps.items()
+        if len(times) == len(results)
     }
     return dict(sorted(medians.items(), key=lambda item: item[1]))
 
 
-def run(calls: int, relay_calls: int, workdir: Path, broker: str | None = None,
-        log=print, warmup: bool = True, server_dir: Path | None = None) -> dict:
+def run(
+    calls: int,
+    relay_calls: int,
+    workdir: Path,
+    broker: str | None = None,
+    log=print,
+    warmup: bool = True,
+    server_dir: Path | None = None,
+) -> dict:
     tls = common.make_certificate(workdir)
     body: dict[str, object] = {
         "flow": "B opens / , types A's code into #join-code, clicks #join, then #join-now "
-                "in the lobby; until both "
-                "#remote-video have decoded a frame",
+        "in the lobby; until both "
+        "#remote-video have decoded a frame",
         "browser": _chromium_version(),
         "chromium_args": CHROMIUM_ARGS,
         "server": "python -m signaling over TLS on 127.0.0.1",
@@ -289,23 +316,27 @@ def run(calls: int, relay_calls: int, workdir: Path, broker: str | None = None,
     }
     if calls:
         log(f"  {calls} calls, direct")
-        with common.signaling_server(workdir, tls=tls, broker=broker,
-                                     server_dir=server_dir) as server:
+        with common.signaling_server(
+            workdir, tls=tls, broker=broker, server_dir=server_dir
+        ) as server:
             body["direct"] = run_calls(server.url, calls, relay=False, log=log, warmup=warmup)
     if relay_calls:
         log(f"  {relay_calls} calls through coturn (iceTransportPolicy relay)")
         with loopback.coturn(workdir) as (port, secret):
             env = {"VISAVIS_TURN_URLS": f"turn:127.0.0.1:{port}", "VISAVIS_TURN_SECRET": secret}
-            with common.signaling_server(workdir, tls=tls, env=env, broker=broker,
-                                         server_dir=server_dir) as server:
-                body["relay"] = run_calls(server.url, relay_calls, relay=True, log=log,
-                                          warmup=warmup)
+            with common.signaling_server(
+                workdir, tls=tls, env=env, broker=broker, server_dir=server_dir
+            ) as server:
+                body["relay"] = run_calls(
+                    server.url, relay_calls, relay=True, log=log, warmup=warmup
+                )
     return body
 
 
 def _chromium_version() -> str:
     try:
-        return subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True,
-                              timeout=20).stdout.strip()
+        return subprocess.run(
+            [CHROMIUM, "--version"], capture_output=True, text=True, timeout=20
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"

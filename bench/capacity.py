@@ -53,8 +53,12 @@ class CapacityPlan:
 class Worker:
     def __init__(self, url: str, handshake: str = "browser") -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bench.loadgen", url, handshake], cwd=common.REPO_ROOT,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
+            [sys.executable, "-m", "bench.loadgen", url, handshake],
+            cwd=common.REPO_ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            bufsize=1,
         )
         hello = self.read()
         if not hello.get("ready"):
@@ -97,12 +101,14 @@ def _split(total: int, parts: int) -> list[int]:
     return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
 
 
-def measure_memory(server: common.Server, workers: list[Worker], connections: int,
-                   baseline_kib: int, settle: float) -> dict:
+def measure_memory(
+    server: common.Server, workers: list[Worker], connections: int, baseline_kib: int, settle: float
+) -> dict:
     rooms = connections // 2
     started = time.monotonic()
-    replies = _all(workers, [{"cmd": "grow", "rooms": share} for share in
-                             _split(rooms, len(workers))])
+    replies = _all(
+        workers, [{"cmd": "grow", "rooms": share} for share in _split(rooms, len(workers))]
+    )
     connect_seconds = time.monotonic() - started
     time.sleep(settle)
     held = sum(reply["sockets"] for reply in replies)
@@ -120,15 +126,23 @@ def measure_memory(server: common.Server, workers: list[Worker], connections: in
     }
 
 
-def measure_rate(server: common.Server, workers: list[Worker], rate: int, plan: CapacityPlan,
-                 idle_cpu_per_second: float) -> dict:
+def measure_rate(
+    server: common.Server,
+    workers: list[Worker],
+    rate: int,
+    plan: CapacityPlan,
+    idle_cpu_per_second: float,
+) -> dict:
     busy0, total0 = common.machine_cpu_seconds()
     server_cpu0 = common.cpu_seconds(server.pid)
     started = time.monotonic()
-    replies = _all(workers, [
-        {"cmd": "rate", "rate": share, "seconds": plan.seconds, "warmup": plan.warmup}
-        for share in _split(rate, len(workers))
-    ])
+    replies = _all(
+        workers,
+        [
+            {"cmd": "rate", "rate": share, "seconds": plan.seconds, "warmup": plan.warmup}
+            for share in _split(rate, len(workers))
+        ],
+    )
     elapsed = time.monotonic() - started
     server_cpu = common.cpu_seconds(server.pid) - server_cpu0
     busy1, total1 = common.machine_cpu_seconds()
@@ -206,8 +220,9 @@ def _passes(step: dict) -> bool:
 
 
 def run(plan: CapacityPlan, workdir: Path, log=print) -> dict:
-    with common.signaling_server(workdir, broker=plan.broker, env=plan.extra_env,
-                                 server_dir=plan.server_dir) as server:
+    with common.signaling_server(
+        workdir, broker=plan.broker, env=plan.extra_env, server_dir=plan.server_dir
+    ) as server:
         # Warm the server's code paths with a few rooms that then go away, then read the
         # baseline: the figures per connection are what the held sockets add on top.
         warm = Worker(server.ws_url, plan.handshake)
@@ -223,9 +238,11 @@ def run(plan: CapacityPlan, workdir: Path, log=print) -> dict:
             memory = []
             for level in plan.levels:
                 step = measure_memory(server, workers, level, baseline, plan.settle)
-                log(f"  {step['connections']} connections: "
+                log(
+                    f"  {step['connections']} connections: "
                     f"{step['rss_per_connection_kib']} KiB each "
-                    f"({step['connect_seconds']} s to connect, {step['connect_errors']} errors)")
+                    f"({step['connect_seconds']} s to connect, {step['connect_errors']} errors)"
+                )
                 memory.append(step)
             cpu0 = common.cpu_seconds(server.pid)
             time.sleep(plan.settle)
@@ -242,16 +259,20 @@ def run(plan: CapacityPlan, workdir: Path, log=print) -> dict:
                     tries.append(measure_rate(server, workers, rate, plan, idle_cpu_per_second))
                     if tries[-1]["other_processes_cpu_percent"] < DISTURBED_CPU_PERCENT:
                         break
-                    log(f"  {rate} msg/s: other processes took "
-                        f"{tries[-1]['other_processes_cpu_percent']} % CPU meanwhile; again")
+                    log(
+                        f"  {rate} msg/s: other processes took "
+                        f"{tries[-1]['other_processes_cpu_percent']} % CPU meanwhile; again"
+                    )
                 step = min(tries, key=lambda t: t["other_processes_cpu_percent"])
                 step["attempts"] = len(tries)
                 step["disturbed"] = step["other_processes_cpu_percent"] >= DISTURBED_CPU_PERCENT
-                log(f"  {rate} msg/s: p50 {step['latency_ms']['p50']} ms, "
+                log(
+                    f"  {rate} msg/s: p50 {step['latency_ms']['p50']} ms, "
                     f"p99 {step['latency_ms']['p99']} ms, max {step['latency_ms']['max']} ms, "
                     f"server CPU {step['server_cpu_percent']} %, "
                     f"generators {step['generator_cpu_percent']} %, "
-                    f"lost {step['lost_or_late']}")
+                    f"lost {step['lost_or_late']}"
+                )
                 rates.append(step)
                 return step
 
@@ -286,8 +307,9 @@ def run(plan: CapacityPlan, workdir: Path, log=print) -> dict:
             "baseline_rss_kib": baseline,
             "idle_cpu_percent_at_max_connections": round(100 * idle_cpu_per_second, 2),
             "cpu_seconds_total": round(server_cpu_total, 2),
-            "packages": common.package_versions("uvicorn", "websockets", "starlette",
-                                                "msgspec", "uvloop"),
+            "packages": common.package_versions(
+                "uvicorn", "websockets", "starlette", "msgspec", "uvloop"
+            ),
         },
         "generator": {
             "processes": plan.workers,
@@ -295,12 +317,14 @@ def run(plan: CapacityPlan, workdir: Path, log=print) -> dict:
             "handshake": plan.handshake,
             "compression_offered": plan.handshake == "browser",
             "message_mix": "per negotiation: offer (~5.9 KB), 4 candidates (~0.2 KB), "
-                           "answer (~5.4 KB), 4 candidates; rooms in turn",
+            "answer (~5.4 KB), 4 candidates; rooms in turn",
             "cpu_seconds_total": round(generator_cpu_total, 2),
         },
         "plan": {
-            "levels": list(plan.levels), "rates": list(plan.rates),
-            "seconds_per_rate": plan.seconds, "warmup_seconds": plan.warmup,
+            "levels": list(plan.levels),
+            "rates": list(plan.rates),
+            "seconds_per_rate": plan.seconds,
+            "warmup_seconds": plan.warmup,
             "connections_during_rates": held,
         },
         "memory": memory,

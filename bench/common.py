@@ -111,8 +111,11 @@ def package_versions(*names: str) -> dict[str, str]:
 def git_commit() -> str:
     try:
         return subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT,
-            capture_output=True, text=True, timeout=5,
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return ""
@@ -126,8 +129,12 @@ def command_line() -> str:
     return " ".join(shlex.quote(part) for part in ["python", *argv])
 
 
-def write_result(name: str, body: Mapping[str, object], out_dir: Path,
-                 load_at_start: tuple[float, ...] | None = None) -> Path:
+def write_result(
+    name: str,
+    body: Mapping[str, object],
+    out_dir: Path,
+    load_at_start: tuple[float, ...] | None = None,
+) -> Path:
     """bench/results/<name>.json with when, where and how the figures were made."""
     document = {
         "benchmark": name,

@@ -83,11 +83,21 @@ def frame(payload: bytes, opcode: int = OP_TEXT, compressed: bool = False) -> by
 class Member(asyncio.Protocol):
     """One WebSocket; control replies go to `replies`, relayed frames to the recorder."""
 
-    __slots__ = ("transport", "buffer", "handshake", "replies", "recorder", "closed", "_request",
-                 "deflate", "inflate")
+    __slots__ = (
+        "transport",
+        "buffer",
+        "handshake",
+        "replies",
+        "recorder",
+        "closed",
+        "_request",
+        "deflate",
+        "inflate",
+    )
 
-    def __init__(self, key: str, host: str, path: str, recorder: Recorder,
-                 extensions: str = "") -> None:
+    def __init__(
+        self, key: str, host: str, path: str, recorder: Recorder, extensions: str = ""
+    ) -> None:
         self.transport: asyncio.Transport | None = None
         self.buffer = bytearray()
         self.handshake: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -126,8 +136,9 @@ class Member(asyncio.Protocol):
             if name.strip().lower() != "sec-websocket-extensions":
                 continue
             params = dict(
-                (part.split("=") + [""])[:2] for part in
-                (p.strip() for p in value.split(";")) if part
+                (part.split("=") + [""])[:2]
+                for part in (p.strip() for p in value.split(";"))
+                if part
             )
             if "permessage-deflate" not in params:
                 continue
@@ -223,9 +234,11 @@ class Generator:
         loop = asyncio.get_running_loop()
         key = base64.b64encode(os.urandom(16)).decode()
         _, member = await loop.create_connection(
-            lambda: Member(key, f"{self.host}:{self.port}", self.path, self.recorder,
-                           self.extensions),
-            self.host, self.port,
+            lambda: Member(
+                key, f"{self.host}:{self.port}", self.path, self.recorder, self.extensions
+            ),
+            self.host,
+            self.port,
         )
         await member.handshake
         return member

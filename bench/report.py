@@ -46,12 +46,13 @@ def rows(results: dict[str, dict]) -> list[tuple[str, str, str, str]]:
         if not part or not part["setup_ms"].get("count"):
             continue
         s = part["setup_ms"]
-        figure = (f"median {s['median']:.0f} ms, p90 {s['p90']:.0f}, min {s['min']:.0f}, "
-                  f"max {s['max']:.0f} ({s['count']} calls, {part['failures']} failed)")
+        figure = (
+            f"median {s['median']:.0f} ms, p90 {s['p90']:.0f}, min {s['min']:.0f}, "
+            f"max {s['max']:.0f} ({s['count']} calls, {part['failures']} failed)"
+        )
         if mode == "direct":
             target = f"≤ {TARGETS['setup_median_ms']} ms median"
-            table.append((label, figure, target,
-                          _verdict(s["median"], TARGETS["setup_median_ms"])))
+            table.append((label, figure, target, _verdict(s["median"], TARGETS["setup_median_ms"])))
         else:
             table.append((label, figure, "—", "figure only"))
     capacity = results.get("capacity")
@@ -60,46 +61,65 @@ def rows(results: dict[str, dict]) -> list[tuple[str, str, str, str]]:
             kib = step["rss_per_connection_kib"]
             kb = None if kib is None else kib * 1.024
             at_max = step["connections"] >= 10000
-            table.append((
-                f"RSS per idle connection, {step['connections']:,} connections",
-                f"{kib:.1f} KiB ({kb:.1f} KB)" if kib is not None else "—",
-                f"≤ {TARGETS['rss_per_connection_kb']} KB at 10,000" if at_max else "—",
-                _verdict(kb, TARGETS["rss_per_connection_kb"]) if at_max else "figure only",
-            ))
+            table.append(
+                (
+                    f"RSS per idle connection, {step['connections']:,} connections",
+                    f"{kib:.1f} KiB ({kb:.1f} KB)" if kib is not None else "—",
+                    f"≤ {TARGETS['rss_per_connection_kb']} KB at 10,000" if at_max else "—",
+                    _verdict(kb, TARGETS["rss_per_connection_kb"]) if at_max else "figure only",
+                )
+            )
         limits = {5000: TARGETS["p99_at_5000_ms"], 10000: TARGETS["p99_at_10000_ms"]}
         for step in capacity["rates"]:
             latency = step["latency_ms"]
-            figure = (f"p50 {latency['p50']} ms, p99 {latency['p99']} ms, max {latency['max']} ms;"
-                      if step["delivered"] else "nothing delivered within 2 s;")
-            figure += (f" server CPU {step['server_cpu_ms_per_1000_messages']} ms per 1,000"
-                      f" msgs; generator {step['generator_cpu_percent']} % of a core")
+            figure = (
+                f"p50 {latency['p50']} ms, p99 {latency['p99']} ms, max {latency['max']} ms;"
+                if step["delivered"]
+                else "nothing delivered within 2 s;"
+            )
+            figure += (
+                f" server CPU {step['server_cpu_ms_per_1000_messages']} ms per 1,000"
+                f" msgs; generator {step['generator_cpu_percent']} % of a core"
+            )
             if step["lost_or_late"]:
                 figure += f"; {step['lost_or_late']} not delivered within 2 s"
             if step.get("disturbed"):
-                figure += (f" (disturbed: other processes used "
-                           f"{step['other_processes_cpu_percent']} % CPU)")
+                figure += (
+                    f" (disturbed: other processes used "
+                    f"{step['other_processes_cpu_percent']} % CPU)"
+                )
             limit = limits.get(step["rate"])
             p99 = latency["p99"] if not step["lost_or_late"] else float("inf")
-            table.append((
-                f"relay at {step['rate']:,} msg/s ({capacity['plan']['connections_during_rates']:,}"
-                " connections)",
-                figure,
-                f"p99 ≤ {limit} ms" if limit else "—",
-                _verdict(p99, limit) if limit else "figure only",
-            ))
-        table.append(("highest rate with p99 < 10 ms",
-                      f"{capacity['highest_rate_p99_under_10ms']:,} msg/s", "—", "figure only"))
+            connections = capacity["plan"]["connections_during_rates"]
+            table.append(
+                (
+                    f"relay at {step['rate']:,} msg/s ({connections:,} connections)",
+                    figure,
+                    f"p99 ≤ {limit} ms" if limit else "—",
+                    _verdict(p99, limit) if limit else "figure only",
+                )
+            )
+        table.append(
+            (
+                "highest rate with p99 < 10 ms",
+                f"{capacity['highest_rate_p99_under_10ms']:,} msg/s",
+                "—",
+                "figure only",
+            )
+        )
     weight = results.get("client-weight")
     if weight:
         kb = weight["html_js_css_gzip9_bytes"] / 1000
-        table.append((
-            "client weight (HTML + JS + CSS)",
-            f"{weight['html_js_css_bytes'] / 1000:.1f} KB raw, {kb:.1f} KB gzipped "
-            f"({weight['html_js_css_gzip1_bytes'] / 1000:.1f} KB at gzip level 1); "
-            f"{weight['requests']} requests",
-            f"≤ {TARGETS['client_gzip_kb']} KB gzipped",
-            _verdict(kb, TARGETS["client_gzip_kb"]),
-        ))
+        table.append(
+            (
+                "client weight (HTML + JS + CSS)",
+                f"{weight['html_js_css_bytes'] / 1000:.1f} KB raw, {kb:.1f} KB gzipped "
+                f"({weight['html_js_css_gzip1_bytes'] / 1000:.1f} KB at gzip level 1); "
+                f"{weight['requests']} requests",
+                f"≤ {TARGETS['client_gzip_kb']} KB gzipped",
+                _verdict(kb, TARGETS["client_gzip_kb"]),
+            )
+        )
     return table
 
 

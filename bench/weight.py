@@ -32,14 +32,16 @@ def measure(url: str) -> dict:
             def finished(request) -> None:
                 response = request.response()
                 body = response.body() if response else b""
-                requests.append({
-                    "path": urlsplit(request.url).path,
-                    "type": request.resource_type,
-                    "status": response.status if response else None,
-                    "bytes": len(body),
-                    "gzip9_bytes": len(gzip.compress(body, 9, mtime=0)),
-                    "gzip1_bytes": len(gzip.compress(body, 1, mtime=0)),
-                })
+                requests.append(
+                    {
+                        "path": urlsplit(request.url).path,
+                        "type": request.resource_type,
+                        "status": response.status if response else None,
+                        "bytes": len(body),
+                        "gzip9_bytes": len(gzip.compress(body, 9, mtime=0)),
+                        "gzip1_bytes": len(gzip.compress(body, 1, mtime=0)),
+                    }
+                )
 
             page.on("requestfinished", finished)
             page.goto(f"{url}/", wait_until="networkidle")
@@ -69,6 +71,9 @@ def measure(url: str) -> dict:
 
 def run(workdir: Path, broker: str | None = None, server_dir: Path | None = None) -> dict:
     with common.signaling_server(workdir, broker=broker, server_dir=server_dir) as server:
-        return {"page": "/", "server": "python -m signaling (plain HTTP on 127.0.0.1)",
-                "from": str(server_dir or common.REPO_ROOT),
-                **measure(server.url)}
+        return {
+            "page": "/",
+            "server": "python -m signaling (plain HTTP on 127.0.0.1)",
+            "from": str(server_dir or common.REPO_ROOT),
+            **measure(server.url),
+        }

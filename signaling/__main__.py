@@ -20,8 +20,10 @@ def lan_addresses() -> list[str]:
     try:
         listing = subprocess.run(
             ["ip", "-o", "-4", "addr", "show", "scope", "global"],
-            capture_output=True, text=True, timeout=5,
-        ).stdout  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return []
     return re.findall(r"\binet (\d+\.\d+\.\d+\.\d+)/", listing)

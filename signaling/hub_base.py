@@ -68,9 +68,13 @@ class BaseHub(Generic[Held]):
     ) -> str:
         """The encoded `joined` frame, with fresh ICE servers."""
         frame = Joined(
-            room=code, polite=polite, peer_present=peer_present, resume=token, resumed=resumed,
+            room=code,
+            polite=polite,
+            peer_present=peer_present,
+            resume=token,
+            resumed=resumed,
             ice_servers=self._ice_servers(),
-        )  # fmt: skip
+        )
         return encode(frame)
 
     def _count_created(self, code: str) -> None:

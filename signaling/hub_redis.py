@@ -111,16 +111,25 @@ class RedisHub(BaseHub[tuple[str, int]]):
         member = self._member(conn)
         fresh = (self.tokens.issue(code, False), self.tokens.issue(code, True))
         answer = await self._call(
-            conn, "JOIN", code, member, _token_hash(resume) if resume else "",
-            _token_hash(fresh[0]), _token_hash(fresh[1]),
-        )  # fmt: skip
+            conn,
+            "JOIN",
+            code,
+            member,
+            _token_hash(resume) if resume else "",
+            _token_hash(fresh[0]),
+            _token_hash(fresh[1]),
+        )
         if answer[0] != "ok":
             refused = ProtocolError(answer[0])
             self._count_refused(refused)
             raise refused
         role, resumed, replaced, peer_present, other = (
-            int(answer[1]), bool(answer[2]), answer[3], bool(answer[4]), answer[5]
-        )  # fmt: skip
+            int(answer[1]),
+            bool(answer[2]),
+            answer[3],
+            bool(answer[4]),
+            answer[5],
+        )
         self._seats[conn], self._peers[conn] = (code, role), other
         self._count_joined(code, resumed, bool(role))
         token = resume if resumed and resume else fresh[role]

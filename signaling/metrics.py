@@ -34,9 +34,11 @@ class Metrics:
             "visavis_rate_limited", "Requests refused by an abuse limit", ["limit"], registry=r
         )
         self.disconnects = Counter(
-            "visavis_forced_disconnects", "Sockets closed by the server, by reason", ["reason"],
+            "visavis_forced_disconnects",
+            "Sockets closed by the server, by reason",
+            ["reason"],
             registry=r,
-        )  # fmt: skip
+        )
 
         # Set from the hub's count at each scrape: no bookkeeping on the hot path.
         self.rooms = Gauge("visavis_rooms", "Rooms by state", ["state"], registry=r)

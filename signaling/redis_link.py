@@ -82,10 +82,14 @@ class RedisLink:
         # Bursts of requests wait for one of the pool's connections rather than fail; no
         # retries: a script must not run twice, and a lost Redis is handled as such.
         pool = redis.BlockingConnectionPool.from_url(
-            self.broker_url, max_connections=POOL_CONNECTIONS, timeout=COMMAND_TIMEOUT,
-            decode_responses=True, socket_timeout=COMMAND_TIMEOUT,
-            socket_connect_timeout=COMMAND_TIMEOUT, retry=Retry(NoBackoff(), 0),
-        )  # fmt: skip
+            self.broker_url,
+            max_connections=POOL_CONNECTIONS,
+            timeout=COMMAND_TIMEOUT,
+            decode_responses=True,
+            socket_timeout=COMMAND_TIMEOUT,
+            socket_connect_timeout=COMMAND_TIMEOUT,
+            retry=Retry(NoBackoff(), 0),
+        )
         self.client = redis.Redis.from_pool(pool)
         self._scripts = {
             name: self.client.register_script(getattr(scripts, name))

@@ -53,9 +53,15 @@ class WebSocketConnection:
     `outbox_bytes` queued, the socket is given up (`on_overflow`)."""
 
     __slots__ = (
-        "websocket", "_outbox", "_queued", "_limit", "_wakeup", "_on_overflow", "_stopped",
+        "websocket",
+        "_outbox",
+        "_queued",
+        "_limit",
+        "_wakeup",
+        "_on_overflow",
+        "_stopped",
         "overflowed",
-    )  # fmt: skip
+    )
 
     def __init__(
         self, websocket: WebSocket, outbox_bytes: int, on_overflow: Callable[[], object]

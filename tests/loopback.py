@@ -35,11 +35,28 @@ def free_udp_port() -> int:
 def make_certificate(folder: Path) -> tuple[Path, Path]:
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-         "-nodes", "-days", "2", "-subj", "/CN=localhost",
-         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
     )
     return cert, key
 
@@ -86,8 +103,11 @@ def signaling_server(
     log_path = workdir / f"server-{port}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "signaling"], cwd=server_dir or REPO_ROOT, env=server_env,
-            stdout=log, stderr=subprocess.STDOUT,
+            [sys.executable, "-m", "signaling"],
+            cwd=server_dir or REPO_ROOT,
+            env=server_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     try:
         _wait_until_healthy(url, process, log_path)
@@ -154,7 +174,8 @@ pidfile={folder}/turn.pid
 """)
     process = subprocess.Popen(
         ["turnserver", "-c", str(folder / "turnserver.conf")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         _wait_for_udp(port, process)
@@ -168,8 +189,9 @@ def _wait_for_udp(port: int, process: subprocess.Popen, timeout: float = 10) -> 
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"coturn exited with {process.returncode}")
-        listing = subprocess.run(["ss", "-Hlun", f"sport = :{port}"],
-                                 capture_output=True, text=True).stdout
+        listing = subprocess.run(
+            ["ss", "-Hlun", f"sport = :{port}"], capture_output=True, text=True
+        ).stdout
         if listing.strip():
             return
         time.sleep(0.05)
@@ -190,10 +212,24 @@ def redis_server(workdir: Path, port: int | None = None) -> Iterator[RedisServer
     folder = workdir / f"redis-{port}"
     folder.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
-        ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-         "--appendonly", "no", "--dir", str(folder), "--logfile", str(folder / "redis.log")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(folder),
+            "--logfile",
+            str(folder / "redis.log"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         _wait_for_tcp(port, process)
         yield RedisServer(process, f"redis://127.0.0.1:{port}/0")

@@ -21,10 +21,18 @@ def render_templates(output: Path, distribution: str = "Debian-12", **variables:
     extra_vars.write_text(json.dumps(settings))
     extra_vars.chmod(0o600)  # it holds the TURN secret
     done = subprocess.run(
-        [str(ANSIBLE_PLAYBOOK), "--inventory", "localhost,", "--extra-vars", f"@{extra_vars}",
-         str(REPO / "infra/render.yml")],
-        capture_output=True, text=True, cwd=REPO / "infra/ansible",
+        [
+            str(ANSIBLE_PLAYBOOK),
+            "--inventory",
+            "localhost,",
+            "--extra-vars",
+            f"@{extra_vars}",
+            str(REPO / "infra/render.yml"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO / "infra/ansible",
         env={**os.environ, "ANSIBLE_CONFIG": str(REPO / "infra/ansible/ansible.cfg")},
-    )  # fmt: skip
+    )
     if done.returncode != 0:
         raise RuntimeError(done.stdout[-4000:] + done.stderr[-2000:])

@@ -17,7 +17,10 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     out = tmp_path_factory.mktemp("bench-results")
     run = subprocess.run(
         [sys.executable, "-m", "bench", "--quick", "--out", str(out)],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=110,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=110,
     )
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
     assert "| measure | figure | target |" in run.stdout

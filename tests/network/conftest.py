@@ -142,9 +142,12 @@ def _drive(spec_file: Path) -> dict:
     """Run tests.network.call in its own process group; kill the whole group if it hangs."""
     driver = subprocess.Popen(
         [sys.executable, "-m", "tests.network.call", str(spec_file)],
-        cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         start_new_session=True,
-    )  # fmt: skip
+    )
     try:
         stdout, stderr = driver.communicate(timeout=CALL_TIMEOUT)
     finally:

@@ -82,8 +82,10 @@ class Lab:
 
 
 # Inside addresses per home: (subnet prefix, router, browser).
-_HOME_ADDRESSES = [("198.51.100", "198.51.100.1", "198.51.100.10"),
-                   ("198.18.2", "198.18.2.1", "198.18.2.10")]  # fmt: skip
+_HOME_ADDRESSES = [
+    ("198.51.100", "198.51.100.1", "198.51.100.10"),
+    ("198.18.2", "198.18.2.1", "198.18.2.10"),
+]
 
 
 def ip(namespace: str, *arguments: str) -> None:
@@ -219,8 +221,19 @@ def _add_home(
     # The router's uplink into the internet's bridge: a veth, or the impairing link.
     uplink = f"up{number}"
     if impairment is None:
-        ip(router, "link", "add", "wan", "type", "veth", "peer", "name", uplink,
-           "netns", lab.internet)  # fmt: skip
+        ip(
+            router,
+            "link",
+            "add",
+            "wan",
+            "type",
+            "veth",
+            "peer",
+            "name",
+            uplink,
+            "netns",
+            lab.internet,
+        )
     else:
         lab.processes.append(_impaired_link(router, lab.internet, uplink, impairment, number))
     ip(lab.internet, "link", "set", uplink, "master", "br0")
@@ -255,8 +268,12 @@ table ip lab {{
     }}
 }}
 """
-    done = subprocess.run(["ip", "netns", "exec", router, "nft", "-f", "-"], input=ruleset,
-                          capture_output=True, text=True)  # fmt: skip
+    done = subprocess.run(
+        ["ip", "netns", "exec", router, "nft", "-f", "-"],
+        input=ruleset,
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"nft in {router}: {done.stderr.strip()}")
 
@@ -266,11 +283,23 @@ def _impaired_link(
 ) -> subprocess.Popen:
     """A TAP device in each namespace with tests.network.impair moving frames between them."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.network.impair", router, "wan", internet, uplink,
-         str(impairment.delay_ms), str(impairment.jitter_ms), str(impairment.loss_percent),
-         str(seed)],
-        cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "tests.network.impair",
+            router,
+            "wan",
+            internet,
+            uplink,
+            str(impairment.delay_ms),
+            str(impairment.jitter_ms),
+            str(impairment.loss_percent),
+            str(seed),
+        ],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     ready = process.stdout.readline() if process.stdout else ""
     if ready.strip() != "ready":
         stop_process(process)

@@ -54,8 +54,12 @@ class ServerFiles:
             check=True,
             capture_output=True,
         ).stdout
-        der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "der"], input=public_key,
-                             check=True, capture_output=True).stdout  # fmt: skip
+        der = subprocess.run(
+            ["openssl", "pkey", "-pubin", "-outform", "der"],
+            input=public_key,
+            check=True,
+            capture_output=True,
+        ).stdout
         digest = base64.b64encode(hashlib.sha256(der).digest()).decode()
         return f"--ignore-certificate-errors-spki-list={digest}"
 
@@ -66,12 +70,29 @@ def make_server_files(folder: Path, **overrides: Any) -> ServerFiles:
     variables (and `overrides` of them)."""
     certificate, private_key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-         "-nodes", "-days", "2", "-subj", f"/CN={SERVER}",
-         "-addext", f"subjectAltName=IP:{SERVER},DNS:{DOMAIN}",
-         "-keyout", str(private_key), "-out", str(certificate)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            f"/CN={SERVER}",
+            "-addext",
+            f"subjectAltName=IP:{SERVER},DNS:{DOMAIN}",
+            "-keyout",
+            str(private_key),
+            "-out",
+            str(certificate),
+        ],
+        check=True,
+        capture_output=True,
+    )
     # nginx's template is rendered alongside; the lab serves the client from signaling.
     dhparam = folder / "dhparam.pem"
     dhparam.write_text("")
@@ -98,12 +119,24 @@ def coturn(namespace: str, files: ServerFiles, workdir: Path) -> Iterator[Path]:
     log = workdir / f"coturn-{namespace}.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
-            ["ip", "netns", "exec", namespace, "turnserver", "-c", str(files.coturn_config),
-             # Only where the files go differ from the deploy: the log, pid file and database.
-             "--log-file=stdout", "--pidfile", str(workdir / f"turn-{namespace}.pid"),
-             "--userdb", str(workdir / f"turndb-{namespace}")],
-            stdout=output, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            [
+                "ip",
+                "netns",
+                "exec",
+                namespace,
+                "turnserver",
+                "-c",
+                str(files.coturn_config),
+                # Only where the files go differ from the deploy: the log, pid file and database.
+                "--log-file=stdout",
+                "--pidfile",
+                str(workdir / f"turn-{namespace}.pid"),
+                "--userdb",
+                str(workdir / f"turndb-{namespace}"),
+            ],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     try:
         _wait_for_listeners(namespace, process, log, [("-Hlun", TURN_PORT), ("-Hltn", TURNS_PORT)])
         yield log
@@ -117,19 +150,24 @@ def signaling(
 ) -> Iterator[str]:
     """`python -m signaling` inside namespace on the server's address; yields its URL."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("VISAVIS_")}
-    environment.update({
-        "VISAVIS_HOST": SERVER,
-        "VISAVIS_PORT": str(SIGNALING_PORT),
-        "VISAVIS_TLS_CERT": str(files.certificate),
-        "VISAVIS_TLS_KEY": str(files.private_key),
-        **ice,
-    })  # fmt: skip
+    environment.update(
+        {
+            "VISAVIS_HOST": SERVER,
+            "VISAVIS_PORT": str(SIGNALING_PORT),
+            "VISAVIS_TLS_CERT": str(files.certificate),
+            "VISAVIS_TLS_KEY": str(files.private_key),
+            **ice,
+        }
+    )
     log = workdir / f"signaling-{namespace}.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
             ["ip", "netns", "exec", namespace, sys.executable, "-m", "signaling"],
-            cwd=REPO_ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            cwd=REPO_ROOT,
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     url = f"https://{SERVER}:{SIGNALING_PORT}"
     try:
         _wait_for_listeners(namespace, process, log, [("-Hltn", SIGNALING_PORT)])
@@ -176,8 +214,9 @@ def _wait_for_listeners(
         flags, port = waiting[0]
         listing = subprocess.run(
             ["ip", "netns", "exec", namespace, "ss", flags, f"sport = :{port}"],
-            capture_output=True, text=True,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+        )
         if listing.stdout.strip():
             waiting.pop(0)
         else:

@@ -91,16 +91,20 @@ def test_a_home_without_udp_connects_over_the_relay(call_between_homes, measure,
     assert not any(c.startswith("srflx ") for c in call.host["stats"]["gathered"])
     local = call.pair(call.host)["local"]
     assert (local["type"], local["address"], local["relayProtocol"]) == (
-        "relay", SERVER, transport,
-    ), local  # fmt: skip
+        "relay",
+        SERVER,
+        transport,
+    ), local
     assert_frames_flow_both_ways(call)
 
 
 def test_a_call_over_a_slow_lossy_internet(call_between_homes, measure):
     call = call_between_homes(
-        (PORT_PRESERVING, PORT_PRESERVING), turn=DEPLOYED_TURN, impairment=SLOW_LOSSY,
+        (PORT_PRESERVING, PORT_PRESERVING),
+        turn=DEPLOYED_TURN,
+        impairment=SLOW_LOSSY,
         frame_rate=True,
-    )  # fmt: skip
+    )
     measure(summary(call))
 
     assert call.connected, call.result

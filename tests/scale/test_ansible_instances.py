@@ -38,15 +38,27 @@ def render_signaling(output: Path, **variables: object) -> tuple[str, str]:
         mode: "0600"
 """
     )
-    settings = {"visavis_domain": "visavis.test", "coturn_static_auth_secret": "s",
-                "signaling_resume_secret": "r", **variables}  # fmt: skip
+    settings = {
+        "visavis_domain": "visavis.test",
+        "coturn_static_auth_secret": "s",
+        "signaling_resume_secret": "r",
+        **variables,
+    }
     (output / "vars.json").write_text(json.dumps(settings))
     done = subprocess.run(
-        [str(ANSIBLE_PLAYBOOK), "--inventory", "localhost,", "--extra-vars",
-         f"@{output / 'vars.json'}", str(playbook)],
-        capture_output=True, text=True, cwd=REPO / "infra/ansible",
+        [
+            str(ANSIBLE_PLAYBOOK),
+            "--inventory",
+            "localhost,",
+            "--extra-vars",
+            f"@{output / 'vars.json'}",
+            str(playbook),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO / "infra/ansible",
         env={**os.environ, "ANSIBLE_CONFIG": str(REPO / "infra/ansible/ansible.cfg")},
-    )  # fmt: skip
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     return (output / "unit").read_text(), (output / "env").read_text()
 
@@ -72,14 +84,28 @@ def test_several_instances_get_their_port_from_the_unit_and_share_the_broker(tmp
 
 def test_nginx_spreads_sockets_over_every_instance(tmp_path):
     render_templates(
-        tmp_path, visavis_domain="visavis.test", coturn_static_auth_secret="s",
-        certs_certificate_path="/c", certs_private_key_path="/k", coturn_tls_certificate="/c",
-        coturn_tls_private_key="/k", nginx_dhparam_file="/d", certs_acme_webroot="/a",
-        signaling_frontend_dir="/f", signaling_instances=3,
-    )  # fmt: skip
+        tmp_path,
+        visavis_domain="visavis.test",
+        coturn_static_auth_secret="s",
+        certs_certificate_path="/c",
+        certs_private_key_path="/k",
+        coturn_tls_certificate="/c",
+        coturn_tls_private_key="/k",
+        nginx_dhparam_file="/d",
+        certs_acme_webroot="/a",
+        signaling_frontend_dir="/f",
+        signaling_instances=3,
+    )
     site = (tmp_path / "visavis.conf").read_text()
 
     upstream = site.split("upstream visavis_signaling {")[1].split("}")[0]
-    assert upstream.split() == ["least_conn;", "server", "127.0.0.1:8000;", "server",
-                                "127.0.0.1:8001;", "server", "127.0.0.1:8002;"]  # fmt: skip
+    assert upstream.split() == [
+        "least_conn;",
+        "server",
+        "127.0.0.1:8000;",
+        "server",
+        "127.0.0.1:8001;",
+        "server",
+        "127.0.0.1:8002;",
+    ]
     assert site.count("proxy_pass http://visavis_signaling;") == 2

@@ -35,19 +35,35 @@ def nginx_in_front(
     site.mkdir()
     dhparam = site / "dhparam.pem"
     subprocess.run(
-        ["openssl", "genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt", "group:ffdhe2048",
-         "-out", str(dhparam)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+        [
+            "openssl",
+            "genpkey",
+            "-genparam",
+            "-algorithm",
+            "DH",
+            "-pkeyopt",
+            "group:ffdhe2048",
+            "-out",
+            str(dhparam),
+        ],
+        check=True,
+        capture_output=True,
+    )
     render_templates(
-        site, "Debian-12", visavis_domain="localhost",
+        site,
+        "Debian-12",
+        visavis_domain="localhost",
         coturn_static_auth_secret=secrets.token_hex(32),
-        certs_certificate_path=str(tls[0]), certs_private_key_path=str(tls[1]),
-        coturn_tls_certificate=str(tls[0]), coturn_tls_private_key=str(tls[1]),
-        nginx_dhparam_file=str(dhparam), certs_acme_webroot=str(site / "acme"),
-        signaling_frontend_dir=str(REPO_ROOT / "frontend"), nginx_listen_ipv6=False,
+        certs_certificate_path=str(tls[0]),
+        certs_private_key_path=str(tls[1]),
+        coturn_tls_certificate=str(tls[0]),
+        coturn_tls_private_key=str(tls[1]),
+        nginx_dhparam_file=str(dhparam),
+        certs_acme_webroot=str(site / "acme"),
+        signaling_frontend_dir=str(REPO_ROOT / "frontend"),
+        nginx_listen_ipv6=False,
         nginx_signaling_servers=upstream,
-    )  # fmt: skip
+    )
     conf = (site / "visavis.conf").read_text()
     assert "least_conn;" in conf and all(f"server {server};" in conf for server in upstream)
     conf = conf.replace("listen 80;", f"listen 127.0.0.1:{free_port()};")
@@ -67,8 +83,9 @@ http {{
 """)
     process = subprocess.Popen(
         ["nginx", "-p", str(site), "-c", str(site / "nginx.conf"), "-e", str(site / "error.log")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 10
         while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
@@ -103,8 +120,11 @@ def test_a_call_through_nginx_over_two_instances_survives_losing_one(
     tls = make_certificate(tmp_path)
     https_port = free_port()
     public_url = f"https://127.0.0.1:{https_port}"
-    env = {"VISAVIS_PUBLIC_URL": public_url, "VISAVIS_TRUSTED_PROXIES": "127.0.0.1",
-           "VISAVIS_SEAT_GRACE": "30"}  # fmt: skip
+    env = {
+        "VISAVIS_PUBLIC_URL": public_url,
+        "VISAVIS_TRUSTED_PROXIES": "127.0.0.1",
+        "VISAVIS_SEAT_GRACE": "30",
+    }
     with instances(tmp_path, redis_url, env=env) as servers:
         upstream = [server.url.removeprefix("http://") for server in servers]
         with nginx_in_front(tmp_path, upstream, tls, https_port) as site:
@@ -140,8 +160,10 @@ def _call_and_kill(browser: Browser, site: str, servers: list[Server]) -> None:
     while not seated(host) or not any(seat["resumed"] for seat in seats_taken(other)):
         assert time.monotonic() - killed_at < REJOIN_BOUND, "the host did not resume"
         time.sleep(0.05)
-    print(f"\nhost back in its seat through the other instance after "
-          f"{time.monotonic() - killed_at:.2f} s")  # fmt: skip
+    print(
+        f"\nhost back in its seat through the other instance after "
+        f"{time.monotonic() - killed_at:.2f} s"
+    )
 
     resumed = [seat for seat in seats_taken(other) if seat["resumed"]]
     assert [seat["polite"] for seat in resumed] == [False]  # the host's own seat

@@ -36,8 +36,11 @@ def test_both_people_get_their_seats_back_and_a_stranger_waits():
         assert stranger.join(room)["code"] == "room-restoring"
         assert stranger.join(room, alice_token.replace("0.", "1.", 1))["code"] == "room-restoring"
         assert bob.join(room, bob_token) == {
-            **back, "polite": True, "peer_present": True, "resume": bob_token
-        }  # fmt: skip
+            **back,
+            "polite": True,
+            "peer_present": True,
+            "resume": bob_token,
+        }
         alice.expect("peer-joined", resumed=True)
         bob.send({"type": "signal", "data": {"hello": 1}})
         assert alice.expect("signal")["data"] == {"hello": 1}

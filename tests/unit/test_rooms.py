@@ -141,7 +141,5 @@ def test_a_token_tells_its_role_only_for_its_room_and_secret():
 def test_rooms_are_counted_by_state():
     rooms = [[], [True], [True, True], [True, False], [False], [True, True]]
 
-    assert count_room_states(rooms) == {
-        "empty": 1, "waiting": 1, "in-call": 2, "reconnecting": 2
-    }  # fmt: skip
+    assert count_room_states(rooms) == {"empty": 1, "waiting": 1, "in-call": 2, "reconnecting": 2}
     assert count_room_states([]) == dict.fromkeys(ROOM_STATES, 0)  # every state, even at 0
