@@ -1,8 +1,8 @@
 // The chat panel: messages travel on the peer-to-peer control channel, never the server.
+import {MAX_CHAT} from './session.js';
 import {strings} from './strings.js';
 
 const byId = (id) => document.getElementById(id);
-export const MAX_CHAT = 2000;
 let unread = 0;
 
 function setUnread(count) {

@@ -91,6 +91,11 @@ export function showRemote(stream) {
   });
 }
 
+/** Play the other person on this speaker, where the browser can choose (setSinkId). */
+export function setSpeaker(deviceId) {
+  byId('remote-video').setSinkId?.(deviceId).catch(() => {});
+}
+
 export function unmuteRemote() {
   const video = byId('remote-video');
   video.muted = false;
