@@ -2,6 +2,7 @@
 // sentence while we wait for them, and one Peer at a time with what its events mean for
 // the person (remote media, name, chat, verification code, facts, ICE giving up). No
 // DOM; the call session (session.js) decides when a connection starts.
+import {onDetail} from './events.js';
 import {summarizeStats} from './facts.js';
 import {Peer} from './peer.js';
 import {verificationCode} from './verification.js';
@@ -86,7 +87,8 @@ export class PeerLink {
   /**
    * A new Peer in place of any old one.
    * @param {object} options
-   * @param {boolean} options.polite @param {import('./signaling.js').IceServer[]} options.iceServers
+   * @param {boolean} options.polite
+   * @param {import('./signaling.js').IceServer[]} options.iceServers
    * @param {boolean} options.waitForOffer true for the newcomer: the peer already there offers
    * @param {string} options.name ours, sent on the control channel ('' for none)
    */
@@ -100,31 +102,31 @@ export class PeerLink {
       RTCPeerConnection: this.#RTCPeerConnection});
     const current = () => this.peer === peer;
     const emit = this.#host.emit;
-    peer.addEventListener('remotestream', ({detail}) => emit('remotestream', detail));
-    peer.addEventListener('connectionstatechange', ({detail}) => {
+    onDetail(peer, 'remotestream', (stream) => emit('remotestream', stream));
+    onDetail(peer, 'connectionstatechange', (state) => {
       if (!current()) return;
-      if (detail === 'connected' && this.#iceError) {
+      if (state === 'connected' && this.#iceError) {
         this.#iceError = false;
         emit('callerror', {key: null, fatal: false});
       }
       this.#host.statusChanged();
     });
-    peer.addEventListener('gaveup', ({detail}) => {
-      if (current()) this.#gaveUp(detail);
+    onDetail(peer, 'gaveup', (/** @type {'network'|'security'} */ reason) => {
+      if (current()) this.#gaveUp(reason);
     });
     // Shown as soon as both descriptions are set, so a tampered one shows even if DTLS fails.
-    peer.addEventListener('negotiated', async ({detail}) => {
-      const code = await verificationCode(detail.local, detail.remote);
+    onDetail(peer, 'negotiated', async ({local, remote}) => {
+      const code = await verificationCode(local, remote);
       if (current()) emit('verification', code);
     });
     peer.addEventListener('controlopen', () => {
       peer.sendControl(media.state);
       if (name) peer.sendControl({type: 'name', name});
     });
-    peer.addEventListener('control', ({detail}) => {
-      if (current()) this.#control(detail);
+    onDetail(peer, 'control', (message) => {
+      if (current()) this.#control(message);
     });
-    peer.addEventListener('error', ({detail}) => console.warn('visavis:', detail));
+    onDetail(peer, 'error', (error) => console.warn('visavis:', error));
     if (media.screen) peer.replaceTrack('video', media.screen, media.stream);
     this.peer = peer;
     this.#statsTimer = this.#clock.setInterval(() => this.#updateFacts(), STATS_INTERVAL_MS);

@@ -12,6 +12,13 @@ const MAX_ICE_RESTARTS = 2;
 const randomId = () => crypto.getRandomValues(new Uint32Array(2)).join('-');
 
 /**
+ * A `signal` payload between the two peers: a description or a candidate, from the
+ * connection `session`, for the connection `to` (once known).
+ * @typedef {{session?: string, to?: string, description?: RTCSessionDescriptionInit,
+ *   candidate?: RTCIceCandidateInit}} SignalPayload
+ */
+
+/**
  * Payloads carry `session` (this connection's id) and `to` (the other's, once known), so a
  * reloaded page (new connection) is told apart from a reconnected socket.
  *
@@ -126,7 +133,10 @@ export class Peer extends EventTarget {
     return Boolean(this.#pc.remoteDescription);
   }
 
-  /** True when the other page reloaded: a fresh Peer must take over. */
+  /**
+   * True when the other page reloaded: a fresh Peer must take over.
+   * @param {SignalPayload} [payload]
+   */
   isFromAnotherConnection({session, to} = {}) {
     return this.negotiated && this.#addressedHere(to) && session !== this.#remoteSession;
   }
@@ -136,7 +146,10 @@ export class Peer extends EventTarget {
     this.#send({});
   }
 
-  /** Handle one `signal` payload from the other peer: `{description}` or `{candidate}`. */
+  /**
+   * Handle one `signal` payload from the other peer: `{description}` or `{candidate}`.
+   * @param {SignalPayload} [payload]
+   */
   async handleSignal({session, to, description, candidate} = {}) {
     const pc = this.#pc;
     if (pc.signalingState === 'closed' || !this.#addressedHere(to)) return;
@@ -204,7 +217,8 @@ export class Peer extends EventTarget {
    */
   async replaceTrack(kind, track, stream) {
     const transceiver = this.#pc.getTransceivers()
-      .find((candidate) => candidate.receiver.track.kind === kind && !candidate.stopped);
+      .find((candidate) => candidate.receiver.track.kind === kind &&
+        candidate.currentDirection !== 'stopped');
     if (!transceiver) return;
     await transceiver.sender.replaceTrack(track);
     if (track && transceiver.direction === 'recvonly') {

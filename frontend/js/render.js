@@ -2,6 +2,7 @@
 // and error lines, videos, the remote side's state. No call logic here.
 import * as chat from './chat.js';
 import {roomLink} from './codes.js';
+import {onDetail} from './events.js';
 import * as lobby from './lobby.js';
 import {strings} from './strings.js';
 import * as ui from './ui.js';
@@ -38,8 +39,7 @@ const PHASES = {
  * @param {string} origin this page's origin, for the meeting link
  */
 export function renderSession(session, origin) {
-  const on = (type, render) => session.addEventListener(type, (event) =>
-    render(/** @type {CustomEvent} */ (event).detail));
+  const on = (type, render) => onDetail(session, type, render);
   on('phase', ({phase, room}) => PHASES[phase]?.(room));
   on('meeting', (room) => ui.setMeeting(room ?? '', room ? roomLink(origin, room) : ''));
   on('status', (key) => ui.setStatus(sentence(key)));
@@ -68,8 +68,7 @@ export function renderSession(session, origin) {
     if (session.phase === 'lobby') lobby.showPreview(media.stream);
     else if (!media.screen) ui.showLocal(media.stream);
   });
-  media.addEventListener('screen', (event) => {
-    const display = /** @type {CustomEvent<MediaStream|null>} */ (event).detail;
+  onDetail(media, 'screen', (/** @type {MediaStream|null} */ display) => {
     ui.setPressed('toggle-screen', Boolean(display));
     ui.showLocal(display ?? media.stream, {screen: Boolean(display)}); // what they see
   });

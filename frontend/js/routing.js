@@ -1,6 +1,7 @@
 // The address bar: a meeting's address is `/<code>`, the home page `/`. Back and forward
 // move the call session; a seat the server gave becomes the address.
 import {parseRoomCode} from './codes.js';
+import {onDetail} from './events.js';
 
 /**
  * @param {import('./session.js').CallSession} session
@@ -8,8 +9,8 @@ import {parseRoomCode} from './codes.js';
  */
 export function routeSession(session, {location, history, window}) {
   window.addEventListener('popstate', () => session.navigate(parseRoomCode(location.href)));
-  session.addEventListener('joined', (event) => {
-    const path = `/${/** @type {CustomEvent<string>} */ (event).detail}`;
+  onDetail(session, 'joined', (room) => {
+    const path = `/${room}`;
     if (location.pathname !== path) history.pushState(null, '', path);
   });
   return {

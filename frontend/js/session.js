@@ -2,6 +2,7 @@
 // peer-connection event and each of the person's actions means for it. Views only render
 // the events it emits (render.js); node tests drive it with a fake socket and connection.
 import {FINAL_ERRORS, errorAction} from './errors.js';
+import {onDetail} from './events.js';
 import {PeerLink} from './link.js';
 import {nextPhase} from './phases.js';
 import {LocalMedia} from './local-media.js';
@@ -65,7 +66,7 @@ export class CallSession extends EventTarget {
       'peer-left': this.#peerLeft, 'signal': this.#relayed, 'ice-servers': this.#newIceServers,
       'error': this.#refused, 'close': this.#socketClosed};
     for (const [type, react] of Object.entries(frames)) {
-      this.#signaling.addEventListener(type, (event) => react.call(this, event.detail));
+      onDetail(this.#signaling, type, (detail) => react.call(this, detail));
     }
   }
 
@@ -102,8 +103,8 @@ export class CallSession extends EventTarget {
    * opened afresh shows the lobby. @param {string} room
    */
   open(room) {
-    if (this.#seats.resumeToken(room)) return this.#enterRoom(room, this.#seats.name ?? '');
-    this.openLobby(room);
+    if (this.#seats.resumeToken(room)) this.#enterRoom(room, this.#seats.name ?? '');
+    else this.openLobby(room);
   }
 
   /** Before joining: preview, devices, name. @param {string|null} room null: a new meeting */
