@@ -360,3 +360,37 @@ test('the connection facts are polled while a connection exists', async () => {
   assert.equal(last('facts').rttMs, 50);
   assert.equal(last('facts').path, 'direct');
 });
+
+test('back on a new seat rather than our old one: the old connection is dropped', async (t) => {
+  t.mock.timers.enable({apis: ['setTimeout']});
+  const {session, server, sent, pc, peers} = await inCall();
+  server().serverCloses(1006);
+  t.mock.timers.tick(3000);
+  server().serverOpens();
+  server().serverSends(joined({peer_present: true, resumed: false}));
+
+  assert.equal(pc.signalingState, 'closed');
+  assert.equal(session.peerConnection, peers[1]);
+  assert.equal(sent('signal').at(-1).data.description, undefined, 'a hello; they offer');
+});
+
+test('a meeting not found while joining ends the attempt (unlike one lost mid-call)',
+  async () => {
+    const {session, last, server} = makeSession();
+    session.openLobby(ROOM);
+    await settle();
+    session.join('');
+    await settle();
+    server().serverOpens();
+    server().serverSends({type: 'error', code: 'room-not-found', message: 'gone'});
+    assert.equal(session.phase, 'ended');
+    assert.deepEqual(last('callerror'), {key: 'roomNotFound', fatal: true});
+  });
+
+test('peer-left for someone who never came back tells a person waiting alone nothing new',
+  async () => {
+    const {last, server} = await seatedAlone();
+    server().serverSends({type: 'peer-left'}); // after a server restart
+    assert.equal(last('status'), 'waiting');
+    assert.equal(last('waiting'), 'waiting');
+  });
