@@ -29,7 +29,11 @@ export class PeerLink {
   peer = null;
   /** The server's word on the other seat. */
   present = false;
+  /** Our name for the other person ('' for none), sent on the control channel. */
+  name = '';
   #waiting = ''; // the status key while nobody else is here
+  #polite = false;
+  /** @type {import('./signaling.js').IceServer[]} */
   #iceServers = [];
   #iceError = false; // the error line says why ICE gave up
   #remoteName = '';
@@ -78,6 +82,17 @@ export class PeerLink {
     this.peer.recover();
   }
 
+  /**
+   * Our seat's terms from `joined`: the negotiation role and the ICE servers, for this
+   * connection and the next.
+   * @param {boolean} polite @param {import('./signaling.js').IceServer[]} iceServers
+   */
+  seat(polite, iceServers) {
+    this.#polite = polite;
+    if (this.peer) this.peer.polite = polite;
+    this.setIceServers(iceServers);
+  }
+
   /** New TURN credentials, for this connection's next gathering and the next connection. */
   setIceServers(iceServers) {
     this.#iceServers = iceServers;
@@ -86,18 +101,15 @@ export class PeerLink {
 
   /**
    * A new Peer in place of any old one.
-   * @param {object} options
-   * @param {boolean} options.polite
-   * @param {import('./signaling.js').IceServer[]} options.iceServers
-   * @param {boolean} options.waitForOffer true for the newcomer: the peer already there offers
-   * @param {string} options.name ours, sent on the control channel ('' for none)
+   * @param {boolean} waitForOffer true for the newcomer: the peer already there offers
    */
-  start({polite, iceServers, waitForOffer, name}) {
+  start(waitForOffer) {
     this.close();
     this.#host.emit('waiting', null);
-    this.#iceServers = iceServers;
     const media = this.#media;
-    const peer = new Peer({polite, iceServers, relayOnly: this.#relayOnly,
+    const name = this.name;
+    const peer = new Peer({polite: this.#polite, iceServers: this.#iceServers,
+      relayOnly: this.#relayOnly,
       localStream: media.stream, send: this.#host.send, waitForOffer,
       RTCPeerConnection: this.#RTCPeerConnection});
     const current = () => this.peer === peer;

@@ -28,10 +28,6 @@ export class CallSession extends EventTarget {
   #phase = 'home';
   /** @type {string|null} the meeting's code, once known */
   #room = null;
-  #name = '';
-  #polite = false;
-  /** @type {import('./signaling.js').IceServer[]} */
-  #iceServers = [];
   #serverAway = false; // the socket dropped and is reconnecting; the call goes on meanwhile
   #signaling;
   #RTCPeerConnection;
@@ -73,10 +69,6 @@ export class CallSession extends EventTarget {
   /** @returns {import('./phases.js').Phase} */
   get phase() {
     return this.#phase;
-  }
-
-  get room() {
-    return this.#room;
   }
 
   get inCall() {
@@ -210,7 +202,7 @@ export class CallSession extends EventTarget {
       this.#emit('callerror', {key: 'noWebRTC', fatal: true});
       return;
     }
-    this.#name = name;
+    this.#link.name = name;
     this.#seats.name = name;
     const request = this.media.pending ?? this.media.request();
     const {stream, problem} = await request;
@@ -245,12 +237,6 @@ export class CallSession extends EventTarget {
     this.#emit('status', this.#serverAway ? 'serverReconnecting' : this.#link.statusKey);
   }
 
-  /** @param {boolean} waitForOffer true for the newcomer: the peer already there offers */
-  #startPeer(waitForOffer) {
-    this.#link.start({polite: this.#polite, iceServers: this.#iceServers, waitForOffer,
-      name: this.#name});
-  }
-
   // --- server frames (docs/protocol.md)
 
   /** @param {import('./signaling.js').Joined} joined */
@@ -262,22 +248,19 @@ export class CallSession extends EventTarget {
     if (this.#phase === 'joining') this.#enter('in-room');
     this.#serverAway = false;
     this.#room = joined.room;
-    this.#polite = joined.polite;
-    this.#iceServers = joined.ice_servers;
     this.#seats.saveResume(joined.room, joined.resume);
     this.#emit('joined', joined.room);
     this.#emit('meeting', joined.room);
     this.#link.present = joined.peer_present;
     // A new seat rather than our old one: the other side has dropped our connection.
     if (!joined.resumed) this.#link.close();
+    this.#link.seat(joined.polite, joined.ice_servers);
     if (this.#link.peer) {
       // Back after the socket dropped: the call never stopped, so keep its connection.
-      this.#link.peer.polite = joined.polite;
-      this.#link.setIceServers(joined.ice_servers);
       if (joined.peer_present) this.#link.greet();
       this.#renderStatus();
     } else if (joined.peer_present) {
-      this.#startPeer(true);
+      this.#link.start(true);
       this.#link.peer.hello();
     } else {
       this.#link.wait('waiting');
@@ -290,7 +273,7 @@ export class CallSession extends EventTarget {
     // A connection that negotiated may still be good (only their socket came back): tell
     // them which one is ours; if they reloaded, their fresh connection answers with a new one.
     if (this.#link.peer?.negotiated) this.#link.greet();
-    else this.#startPeer(false);
+    else this.#link.start(false);
   }
 
   #peerLeft() {
@@ -307,14 +290,13 @@ export class CallSession extends EventTarget {
     if (this.#phase !== 'in-room' || !this.#link.peer) return;
     // A payload from a connection we never negotiated with: the other page reloaded.
     if (this.#link.peer.isFromAnotherConnection(data)) {
-      this.#startPeer(data.description?.type === 'offer');
+      this.#link.start(data.description?.type === 'offer');
     }
     this.#link.peer.handleSignal(data);
   }
 
   /** @param {import('./signaling.js').IceServers} frame */
   #newIceServers({ice_servers: iceServers}) {
-    this.#iceServers = iceServers;
     this.#link.setIceServers(iceServers);
   }
 
