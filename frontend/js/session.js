@@ -29,6 +29,8 @@ export class CallSession extends EventTarget {
   /** @type {string|null} the meeting's code, once known */
   #room = null;
   #serverAway = false; // the socket dropped and is reconnecting; the call goes on meanwhile
+  /** This browser's camera, microphone and shared screen. @type {LocalMedia} */
+  media;
   #signaling;
   #RTCPeerConnection;
   #seats;
