@@ -1,7 +1,7 @@
 // The page's elements (index.html) by id, typed for what the views do with them.
 
 /** @param {string} id @returns {HTMLElement} */
-export const byId = (id) => document.getElementById(id);
+export const byId = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
 /** @param {string} id */
 export const inputById = (id) => /** @type {HTMLInputElement} */ (byId(id));

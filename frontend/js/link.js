@@ -37,7 +37,9 @@ export class PeerLink {
   #iceServers = [];
   #iceError = false; // the error line says why ICE gave up
   #remoteName = '';
+  /** @type {ReturnType<typeof summarizeStats>|null} */
   #facts = null;
+  /** @type {ReturnType<typeof setInterval>|undefined} */
   #statsTimer = undefined;
   #host;
   #RTCPeerConnection;
@@ -78,8 +80,8 @@ export class PeerLink {
 
   /** After our socket or theirs came back: tell them which connection is ours, re-offer. */
   greet() {
-    this.peer.hello();
-    this.peer.recover();
+    this.peer?.hello();
+    this.peer?.recover();
   }
 
   /**
@@ -102,6 +104,7 @@ export class PeerLink {
   /**
    * A new Peer in place of any old one.
    * @param {boolean} waitForOffer true for the newcomer: the peer already there offers
+   * @returns {Peer} the new one
    */
   start(waitForOffer) {
     this.close();
@@ -143,6 +146,7 @@ export class PeerLink {
     this.peer = peer;
     this.#statsTimer = this.#clock.setInterval(() => this.#updateFacts(), STATS_INTERVAL_MS);
     this.#host.statusChanged();
+    return peer;
   }
 
   /** Close the Peer, if any, and clear everything it showed. */

@@ -55,9 +55,9 @@ export async function listDevices(stream) {
     const chosen = select.value;
     const list = devices.filter((device) => device.kind === kind && device.deviceId);
     select.replaceChildren(...list.map((device, index) => new Option(
-      device.label || `${select.previousElementSibling.textContent} ${index + 1}`,
+      device.label || `${select.previousElementSibling?.textContent} ${index + 1}`,
       device.deviceId, false, inUse.includes(device.deviceId) || device.deviceId === chosen)));
-    select.parentElement.hidden = !list.length ||
+    /** @type {HTMLElement} */ (select.parentElement).hidden = !list.length ||
       (kind === 'audiooutput' && !('setSinkId' in HTMLMediaElement.prototype));
   }
 }

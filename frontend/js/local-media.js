@@ -100,7 +100,7 @@ export class LocalMedia extends EventTarget {
   async switchDevice(kind, deviceId) {
     const stream = this.stream;
     const old = stream?.getTracks().find((track) => track.kind === kind);
-    if (!old) return false;
+    if (!stream || !old) return false;
     const track = await getTrack(kind, deviceId, this.#mediaDevices);
     if (!track || this.stream !== stream) {
       track?.stop();

@@ -36,6 +36,7 @@ export class Peer extends EventTarget {
   // Candidates that arrive before the remote description, with whether an offer was
   // being ignored when they came (their failure is then expected).
   #pendingCandidates = [];
+  /** @type {string|null|undefined} the other connection's id, once known */
   #remoteSession = null;
   #restarts = 0;
   #everConnected = false;
@@ -60,7 +61,7 @@ export class Peer extends EventTarget {
     super();
     this.polite = polite;
     this.#send = (payload) => send({session: this.session,
-      ...(this.#remoteSession && {to: this.#remoteSession}), ...payload});
+      ...(this.#remoteSession ? {to: this.#remoteSession} : {}), ...payload});
     const pc = new RTCPeerConnection(relayOnly ? {iceServers, iceTransportPolicy: 'relay'}
       : {iceServers});
     this.#pc = pc;
@@ -111,7 +112,7 @@ export class Peer extends EventTarget {
     this.#control = control;
 
     const tracks = localStream ? localStream.getTracks() : [];
-    for (const track of tracks) pc.addTrack(track, localStream);
+    for (const track of tracks) pc.addTrack(track, /** @type {MediaStream} */ (localStream));
     // Without a camera or microphone we still want to see and hear the other person.
     for (const kind of ['audio', 'video']) {
       if (!tracks.some((track) => track.kind === kind)) {

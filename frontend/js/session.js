@@ -262,8 +262,7 @@ export class CallSession extends EventTarget {
       if (joined.peer_present) this.#link.greet();
       this.#renderStatus();
     } else if (joined.peer_present) {
-      this.#link.start(true);
-      this.#link.peer.hello();
+      this.#link.start(true).hello();
     } else {
       this.#link.wait('waiting');
     }
@@ -337,6 +336,7 @@ export class CallSession extends EventTarget {
     this.#emit('callerror', {key: 'socketClosed', fatal: !seated});
   }
 
+  /** @param {string} type @param {any} [detail] */
   #emit(type, detail = null) {
     this.dispatchEvent(new CustomEvent(type, {detail}));
   }

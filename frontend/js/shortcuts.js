@@ -27,6 +27,6 @@ export function bindShortcuts(document, active) {
     const id = shortcutButton(event);
     if (!id || !active()) return;
     event.preventDefault();
-    document.getElementById(id).click();
+    document.getElementById(id)?.click();
   });
 }

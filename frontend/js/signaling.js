@@ -46,14 +46,17 @@ export function backoffDelay(attempt, random = Math.random()) {
 export class Signaling extends EventTarget {
   #url;
   #WebSocket;
+  /** @type {WebSocket|null} */
   #socket = null;
   #outbox = [];
   // The frame that (re)takes our seat on a new socket: `create` until `joined`, then
   // `join` with the resume token. Null once the seat is given up or lost.
+  /** @type {{type: 'create'}|{type: 'join', room: string, resume?: string}|null} */
   #entry = null;
   #seated = false;
   #attempt = 0;
-  #timer = null;
+  /** @type {ReturnType<typeof setTimeout>|undefined} a reconnect is due */
+  #timer = undefined;
   #retryAfterMs = 0;
 
   constructor(url = socketUrl(globalThis.location), {WebSocket = globalThis.WebSocket} = {}) {
@@ -74,7 +77,7 @@ export class Signaling extends EventTarget {
   /** Open the socket unless it is open or opening. */
   connect() {
     clearTimeout(this.#timer);
-    this.#timer = null;
+    this.#timer = undefined;
     if (this.#socket) return;
     const socket = new this.#WebSocket(this.#url);
     this.#socket = socket;
@@ -157,7 +160,7 @@ export class Signaling extends EventTarget {
     this.#entry = null;
     this.#seated = false;
     clearTimeout(this.#timer);
-    this.#timer = null;
+    this.#timer = undefined;
   }
 
   #enter(frame) {
@@ -174,7 +177,7 @@ export class Signaling extends EventTarget {
     const delay = Math.max(backoffDelay(this.#attempt++), this.#retryAfterMs);
     this.#retryAfterMs = 0;
     this.#timer = setTimeout(() => {
-      this.#timer = null;
+      this.#timer = undefined;
       if (this.#entry) this.connect();
     }, delay);
   }
