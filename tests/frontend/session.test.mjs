@@ -394,3 +394,18 @@ test('peer-left for someone who never came back tells a person waiting alone not
     assert.equal(last('status'), 'waiting');
     assert.equal(last('waiting'), 'waiting');
   });
+
+test('a network change: the server at once; new candidates only if we moved or are not connected',
+  async (t) => {
+    t.mock.timers.enable({apis: ['setTimeout']});
+    const {session, server, pc} = await inCall();
+    session.networkChanged(false); // a speed estimate while connected
+    assert.equal(pc.iceRestarts, 0);
+    session.networkChanged(true); // Wi-Fi to mobile
+    assert.equal(pc.iceRestarts, 1);
+
+    server().serverCloses(1006);
+    const sockets = FakeWebSocket.instances.length;
+    session.networkChanged(false);
+    assert.equal(FakeWebSocket.instances.length, sockets + 1, 'no waiting out the backoff');
+  });
