@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import {test} from 'node:test';
 
 import {parseRoomCode, roomLink} from '../../frontend/js/codes.js';
-import {protocolFacts} from './facts.mjs';
+import {protocolFacts} from './protocol-facts.mjs';
 
 const {alphabet, groups, parses, rejects} = protocolFacts.room_code;
 const length = groups.reduce((sum, group) => sum + group, 0);

@@ -3,7 +3,7 @@ import {test} from 'node:test';
 
 import {FINAL_ERRORS, RETRY_ERRORS, errorAction} from '../../frontend/js/errors.js';
 import {strings} from '../../frontend/js/strings.js';
-import {protocolFacts} from './facts.mjs';
+import {protocolFacts} from './protocol-facts.mjs';
 
 const {about, ...errorCodes} = protocolFacts.error_codes;
 
