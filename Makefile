@@ -105,3 +105,12 @@ clean:
 FUZZ_EXAMPLES ?= 5000
 fuzz: $(VENV)/.test
 	VISAVIS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q -p no:cacheprovider --timeout=0 tests/service/test_fuzz.py
+
+# --- JavaScript type check: TypeScript from npm as a development tool only (checkJs over
+# frontend/js from its JSDoc; the client itself has no build step and ships no npm code).
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+.PHONY: typecheck-js
+typecheck-js: node_modules/.package-lock.json
+	npx --no-install tsc -p tsconfig.json

@@ -1,8 +1,8 @@
 // The chat panel: messages travel on the peer-to-peer control channel, never the server.
+import {byId, inputById} from './dom.js';
+import {MAX_CHAT} from './session.js';
 import {strings} from './strings.js';
 
-const byId = (id) => document.getElementById(id);
-export const MAX_CHAT = 2000;
 let unread = 0;
 
 function setUnread(count) {
@@ -35,7 +35,7 @@ export function clearChat() {
 export function onSend(handler) {
   byId('chat-form').addEventListener('submit', (event) => {
     event.preventDefault();
-    const input = byId('chat-input');
+    const input = inputById('chat-input');
     const text = input.value.trim();
     if (text) handler(text);
     input.value = '';

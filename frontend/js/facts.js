@@ -18,6 +18,8 @@ function selectedPair(stats) {
  * {path: 'direct'|'relayed', protocol, rttMs, lossPercent, kbps, width, height, quality,
  * counters}, each null when unknown; rates are measured since `previous`.
  * @param {Iterable<object>} report an RTCStatsReport's values
+ * @param {{counters: {timestamp: number, bytes: number, received: number, lost: number}}|null}
+ *   [previous] the summary of the report before
  */
 export function summarizeStats(report, previous = null) {
   const stats = [...report];
@@ -33,8 +35,8 @@ export function summarizeStats(report, previous = null) {
   };
   const before = previous?.counters;
   const seconds = before ? (counters.timestamp - before.timestamp) / 1000 : 0;
-  const kbps = seconds > 0 ? Math.round((counters.bytes - before.bytes) * 8 / seconds / 1000)
-    : null;
+  const kbps = before && seconds > 0
+    ? Math.round((counters.bytes - before.bytes) * 8 / seconds / 1000) : null;
   const received = counters.received - (before?.received ?? 0);
   const lost = Math.max(0, counters.lost - (before?.lost ?? 0));
   const lossPercent = received + lost > 0 ? Math.round(1000 * lost / (received + lost)) / 10

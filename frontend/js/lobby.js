@@ -1,31 +1,31 @@
 // The lobby and the device pickers: camera preview, microphone level, the lists of
 // cameras, microphones and speakers, and the optional name. No call logic.
+import {buttonById, byId, inputById, meterById, selectById, videoById} from './dom.js';
 import {strings} from './strings.js';
 
-const byId = (id) => document.getElementById(id);
 const PICKERS = {videoinput: 'camera-select', audioinput: 'mic-select', audiooutput: 'speaker-select'};
 let meter = null;
 
 export function showLobby(room) {
   byId('lobby-meeting').textContent = room ? `${strings.lobbyJoin} ${room}` : strings.lobbyNew;
   setLobbyError();
-  byId('join-now').disabled = false;
+  buttonById('join-now').disabled = false;
 }
 
 export function setLobbyError(text = '', {fatal = false} = {}) {
   byId('lobby-error').textContent = text;
-  if (fatal) byId('join-now').disabled = true;
+  if (fatal) buttonById('join-now').disabled = true;
 }
 
 /** The preview and the microphone meter; null stops both. */
 export function showPreview(stream) {
-  const video = byId('lobby-video');
+  const video = videoById('lobby-video');
   video.srcObject = stream;
   video.hidden = !stream?.getVideoTracks().length;
   clearInterval(meter?.timer);
   meter?.context.close();
   meter = null;
-  byId('mic-level').value = 0;
+  meterById('mic-level').value = 0;
   const audio = stream?.getAudioTracks()[0];
   if (!audio || !globalThis.AudioContext) return;
   const context = new AudioContext();
@@ -36,7 +36,7 @@ export function showPreview(stream) {
     analyser.getByteTimeDomainData(samples);
     let peak = 0;
     for (const sample of samples) peak = Math.max(peak, Math.abs(sample - 128));
-    byId('mic-level').value = audio.enabled ? peak / 128 : 0;
+    meterById('mic-level').value = audio.enabled ? peak / 128 : 0;
   }, 100);
   meter = {context, timer};
 }
@@ -51,20 +51,21 @@ export async function listDevices(stream) {
   const devices = await navigator.mediaDevices?.enumerateDevices?.().catch(() => []) ?? [];
   const inUse = (stream?.getTracks() ?? []).map((track) => track.getSettings().deviceId);
   for (const [kind, id] of Object.entries(PICKERS)) {
-    const select = byId(id);
+    const select = selectById(id);
     const chosen = select.value;
     const list = devices.filter((device) => device.kind === kind && device.deviceId);
     select.replaceChildren(...list.map((device, index) => new Option(
-      device.label || `${select.previousElementSibling.textContent} ${index + 1}`,
+      device.label || `${select.previousElementSibling?.textContent} ${index + 1}`,
       device.deviceId, false, inUse.includes(device.deviceId) || device.deviceId === chosen)));
-    select.parentElement.hidden = !list.length ||
+    /** @type {HTMLElement} */ (select.parentElement).hidden = !list.length ||
       (kind === 'audiooutput' && !('setSinkId' in HTMLMediaElement.prototype));
   }
 }
 
 export function onDeviceChosen(handler) {
   for (const [kind, id] of Object.entries(PICKERS)) {
-    byId(id).addEventListener('change', ({target}) => handler(kind, target.value));
+    const select = selectById(id);
+    select.addEventListener('change', () => handler(kind, select.value));
   }
 }
 
@@ -74,9 +75,9 @@ export function placeDevices(where) {
 }
 
 export function displayName() {
-  return byId('display-name').value.trim();
+  return inputById('display-name').value.trim();
 }
 
 export function setDisplayName(name) {
-  byId('display-name').value = name ?? '';
+  inputById('display-name').value = name ?? '';
 }

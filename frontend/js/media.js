@@ -51,10 +51,15 @@ export async function getLocalMedia(mediaDevices = globalThis.navigator?.mediaDe
   }
 }
 
-/** One new track of `kind` from the chosen device, or null when the browser refuses. */
-export async function getTrack(kind, deviceId) {
+/**
+ * One new track of `kind` from the chosen device, or null when the browser refuses.
+ * @param {'audio'|'video'} kind @param {string} deviceId
+ * @param {MediaDevices} [mediaDevices]
+ * @returns {Promise<MediaStreamTrack|null>}
+ */
+export async function getTrack(kind, deviceId, mediaDevices = globalThis.navigator?.mediaDevices) {
   try {
-    const stream = await navigator.mediaDevices.getUserMedia({[kind]: constraint(kind, deviceId)});
+    const stream = await mediaDevices.getUserMedia({[kind]: constraint(kind, deviceId)});
     return stream.getTracks()[0];
   } catch {
     return null;

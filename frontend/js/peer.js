@@ -12,6 +12,13 @@ const MAX_ICE_RESTARTS = 2;
 const randomId = () => crypto.getRandomValues(new Uint32Array(2)).join('-');
 
 /**
+ * A `signal` payload between the two peers: a description or a candidate, from the
+ * connection `session`, for the connection `to` (once known).
+ * @typedef {{session?: string, to?: string, description?: RTCSessionDescriptionInit,
+ *   candidate?: RTCIceCandidateInit}} SignalPayload
+ */
+
+/**
  * Payloads carry `session` (this connection's id) and `to` (the other's, once known), so a
  * reloaded page (new connection) is told apart from a reconnected socket.
  *
@@ -29,6 +36,7 @@ export class Peer extends EventTarget {
   // Candidates that arrive before the remote description, with whether an offer was
   // being ignored when they came (their failure is then expected).
   #pendingCandidates = [];
+  /** @type {string|null|undefined} the other connection's id, once known */
   #remoteSession = null;
   #restarts = 0;
   #everConnected = false;
@@ -53,7 +61,7 @@ export class Peer extends EventTarget {
     super();
     this.polite = polite;
     this.#send = (payload) => send({session: this.session,
-      ...(this.#remoteSession && {to: this.#remoteSession}), ...payload});
+      ...(this.#remoteSession ? {to: this.#remoteSession} : {}), ...payload});
     const pc = new RTCPeerConnection(relayOnly ? {iceServers, iceTransportPolicy: 'relay'}
       : {iceServers});
     this.#pc = pc;
@@ -104,7 +112,7 @@ export class Peer extends EventTarget {
     this.#control = control;
 
     const tracks = localStream ? localStream.getTracks() : [];
-    for (const track of tracks) pc.addTrack(track, localStream);
+    for (const track of tracks) pc.addTrack(track, /** @type {MediaStream} */ (localStream));
     // Without a camera or microphone we still want to see and hear the other person.
     for (const kind of ['audio', 'video']) {
       if (!tracks.some((track) => track.kind === kind)) {
@@ -126,7 +134,10 @@ export class Peer extends EventTarget {
     return Boolean(this.#pc.remoteDescription);
   }
 
-  /** True when the other page reloaded: a fresh Peer must take over. */
+  /**
+   * True when the other page reloaded: a fresh Peer must take over.
+   * @param {SignalPayload} [payload]
+   */
   isFromAnotherConnection({session, to} = {}) {
     return this.negotiated && this.#addressedHere(to) && session !== this.#remoteSession;
   }
@@ -136,7 +147,10 @@ export class Peer extends EventTarget {
     this.#send({});
   }
 
-  /** Handle one `signal` payload from the other peer: `{description}` or `{candidate}`. */
+  /**
+   * Handle one `signal` payload from the other peer: `{description}` or `{candidate}`.
+   * @param {SignalPayload} [payload]
+   */
   async handleSignal({session, to, description, candidate} = {}) {
     const pc = this.#pc;
     if (pc.signalingState === 'closed' || !this.#addressedHere(to)) return;
@@ -204,7 +218,8 @@ export class Peer extends EventTarget {
    */
   async replaceTrack(kind, track, stream) {
     const transceiver = this.#pc.getTransceivers()
-      .find((candidate) => candidate.receiver.track.kind === kind && !candidate.stopped);
+      .find((candidate) => candidate.receiver.track.kind === kind &&
+        candidate.currentDirection !== 'stopped');
     if (!transceiver) return;
     await transceiver.sender.replaceTrack(track);
     if (track && transceiver.direction === 'recvonly') {

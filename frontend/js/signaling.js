@@ -1,6 +1,7 @@
 // The WebSocket to the signaling server (docs/protocol.md). No DOM: it sends frames, turns
 // each frame it receives into an event named after the frame's `type`, and reconnects by
 // itself while it holds (or asks for) a seat, taking the seat back with its resume token.
+import {errorAction} from './errors.js';
 
 /**
  * @typedef {{urls: string|string[], username?: string, credential?: string}} IceServer
@@ -20,11 +21,6 @@ const NORMAL_CLOSURE = 1000;
 // that a client is back within a few seconds of the server.
 const BACKOFF_BASE_MS = 250;
 const BACKOFF_CAP_MS = 3000;
-// Refusals of `create`/`join` that mean the seat cannot be had, and those that may pass
-// (tried again on a new socket after a backoff, or the server's `retry_after`).
-const FINAL_REFUSALS = new Set(['room-not-found', 'room-full', 'bad-room-code', 'replaced']);
-const PASSING_REFUSALS = new Set(['room-restoring', 'rate-limited', 'too-many-connections',
-  'unavailable']);
 
 /** `wss://host/ws` for a page served from `https://host/...`. */
 export function socketUrl(location) {
@@ -50,14 +46,17 @@ export function backoffDelay(attempt, random = Math.random()) {
 export class Signaling extends EventTarget {
   #url;
   #WebSocket;
+  /** @type {WebSocket|null} */
   #socket = null;
   #outbox = [];
   // The frame that (re)takes our seat on a new socket: `create` until `joined`, then
   // `join` with the resume token. Null once the seat is given up or lost.
+  /** @type {{type: 'create'}|{type: 'join', room: string, resume?: string}|null} */
   #entry = null;
   #seated = false;
   #attempt = 0;
-  #timer = null;
+  /** @type {ReturnType<typeof setTimeout>|undefined} a reconnect is due */
+  #timer = undefined;
   #retryAfterMs = 0;
 
   constructor(url = socketUrl(globalThis.location), {WebSocket = globalThis.WebSocket} = {}) {
@@ -78,7 +77,7 @@ export class Signaling extends EventTarget {
   /** Open the socket unless it is open or opening. */
   connect() {
     clearTimeout(this.#timer);
-    this.#timer = null;
+    this.#timer = undefined;
     if (this.#socket) return;
     const socket = new this.#WebSocket(this.#url);
     this.#socket = socket;
@@ -101,11 +100,12 @@ export class Signaling extends EventTarget {
         this.#seated = true;
         this.#attempt = 0;
       } else if (frame.type === 'error' && (!this.#seated || frame.code === 'replaced')) {
-        if (FINAL_REFUSALS.has(frame.code)) {
+        const action = errorAction(frame.code);
+        if (action === 'final') {
           // Asking for the seat failed, or another tab took it: nothing left to take back.
           this.#entry = null;
           replaced ||= frame.code === 'replaced';
-        } else if (PASSING_REFUSALS.has(frame.code) && this.#entry) {
+        } else if (action === 'retry' && this.#entry) {
           this.#retryAfterMs = (frame.retry_after ?? 0) * 1000;
           socket.close(NORMAL_CLOSURE); // and reconnect, which asks again
           frame = {...frame, retrying: true};
@@ -160,7 +160,7 @@ export class Signaling extends EventTarget {
     this.#entry = null;
     this.#seated = false;
     clearTimeout(this.#timer);
-    this.#timer = null;
+    this.#timer = undefined;
   }
 
   #enter(frame) {
@@ -177,7 +177,7 @@ export class Signaling extends EventTarget {
     const delay = Math.max(backoffDelay(this.#attempt++), this.#retryAfterMs);
     this.#retryAfterMs = 0;
     this.#timer = setTimeout(() => {
-      this.#timer = null;
+      this.#timer = undefined;
       if (this.#entry) this.connect();
     }, delay);
   }

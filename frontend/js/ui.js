@@ -1,20 +1,26 @@
 // The DOM: views, texts and videos. No call logic; main.js decides what to show.
+import {buttonById, byId, inputById, videoById} from './dom.js';
 import {strings} from './strings.js';
 
-const byId = (id) => document.getElementById(id);
 const VIEWS = ['home', 'lobby', 'call', 'left'];
 let feedbackTimer = 0;
 
-/** Fill every `data-text`, `data-label` and `data-placeholder` from strings.js. */
+/**
+ * Fill every `data-text`, `data-label` and `data-placeholder` from strings.js.
+ * @param {Document|HTMLElement} [root]
+ */
 export function localize(root = document) {
   document.documentElement.lang = strings.lang;
   document.title = strings.title;
-  for (const el of root.querySelectorAll('[data-text]')) el.textContent = strings[el.dataset.text];
+  for (const el of root.querySelectorAll('[data-text]')) {
+    el.textContent = strings[/** @type {HTMLElement} */ (el).dataset.text];
+  }
   for (const el of root.querySelectorAll('[data-label]')) {
-    el.setAttribute('aria-label', strings[el.dataset.label]);
+    el.setAttribute('aria-label', strings[/** @type {HTMLElement} */ (el).dataset.label]);
   }
   for (const el of root.querySelectorAll('[data-placeholder]')) {
-    el.placeholder = strings[el.dataset.placeholder];
+    const field = /** @type {HTMLInputElement} */ (el);
+    field.placeholder = strings[field.dataset.placeholder];
   }
 }
 
@@ -40,14 +46,14 @@ export function setCallError(text = '', {fatal = false} = {}) {
 
 export function setMeeting(code = '', link = '') {
   byId('meeting-code').textContent = code;
-  byId('share-link').value = link;
+  inputById('share-link').value = link;
   byId('copy-link').hidden = !link;
   byId('share-meeting').hidden = !link || !navigator.share;
 }
 
 /** The system's share sheet, where the browser has one. */
 export function shareLink() {
-  navigator.share({title: strings.shareTitle, url: byId('share-link').value}).catch(() => {});
+  navigator.share({title: strings.shareTitle, url: inputById('share-link').value}).catch(() => {});
 }
 
 export function showPeerLeftActions(visible) {
@@ -67,14 +73,14 @@ export function showShare(visible) {
 
 /** Your own picture: the camera (mirrored) or the screen you share. */
 export function showLocal(stream, {screen = false} = {}) {
-  const video = byId('local-video');
+  const video = videoById('local-video');
   video.muted = true;
   video.srcObject = stream;
   video.classList.toggle('screen', screen);
 }
 
 export function showRemote(stream) {
-  const video = byId('remote-video');
+  const video = videoById('remote-video');
   const unmute = byId('unmute-remote');
   if (video.srcObject === stream) return;
   video.srcObject = stream;
@@ -91,8 +97,13 @@ export function showRemote(stream) {
   });
 }
 
+/** Play the other person on this speaker, where the browser can choose (setSinkId). */
+export function setSpeaker(deviceId) {
+  videoById('remote-video').setSinkId?.(deviceId).catch(() => {});
+}
+
 export function unmuteRemote() {
-  const video = byId('remote-video');
+  const video = videoById('remote-video');
   video.muted = false;
   video.play().catch(() => {});
   byId('unmute-remote').hidden = true;
@@ -104,11 +115,11 @@ export function setMediaControls(stream) {
   for (const [name, getTracks] of Object.entries(controls)) {
     const track = stream?.[getTracks]()[0];
     for (const id of [`toggle-${name}`, `lobby-${name}`]) {
-      byId(id).disabled = !track;
+      buttonById(id).disabled = !track;
       setPressed(id, track?.enabled === false);
     }
   }
-  byId('toggle-screen').disabled = !navigator.mediaDevices?.getDisplayMedia;
+  buttonById('toggle-screen').disabled = !navigator.mediaDevices?.getDisplayMedia;
 }
 
 export function setPressed(id, pressed) {
@@ -117,7 +128,7 @@ export function setPressed(id, pressed) {
 
 /** Copy the meeting link; without clipboard access, select it for the person to copy. */
 export async function copyLink() {
-  const input = byId('share-link');
+  const input = inputById('share-link');
   const feedback = byId('copy-feedback');
   try {
     await navigator.clipboard.writeText(input.value);
@@ -140,7 +151,7 @@ export function onClick(id, handler) {
 export function onJoin(handler) {
   byId('join-form').addEventListener('submit', (event) => {
     event.preventDefault();
-    handler(byId('join-code').value);
+    handler(inputById('join-code').value);
   });
 }
 

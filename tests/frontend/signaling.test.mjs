@@ -2,43 +2,7 @@ import assert from 'node:assert/strict';
 import {test} from 'node:test';
 
 import {Signaling, backoffDelay, socketUrl} from '../../frontend/js/signaling.js';
-
-class FakeWebSocket {
-  static instances = [];
-  readyState = 0;
-  sent = [];
-  closedWith = null;
-
-  constructor(url) {
-    this.url = url;
-    FakeWebSocket.instances.push(this);
-  }
-
-  send(text) {
-    assert.equal(this.readyState, 1, 'send only on an open socket');
-    this.sent.push(JSON.parse(text));
-  }
-
-  close(code) {
-    this.closedWith = code;
-    this.readyState = 3;
-  }
-
-  // --- driven by the test, as the browser would
-  serverOpens() {
-    this.readyState = 1;
-    this.onopen?.({});
-  }
-
-  serverSends(frame) {
-    this.onmessage?.({data: typeof frame === 'string' ? frame : JSON.stringify(frame)});
-  }
-
-  serverCloses(code = 1006) {
-    this.readyState = 3;
-    this.onclose?.({code, reason: ''});
-  }
-}
+import {FakeWebSocket} from './fakes.mjs';
 
 function connected() {
   FakeWebSocket.instances = [];

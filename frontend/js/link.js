@@ -1,0 +1,205 @@
+// The other person as the call sees them: whether the server says they are here, the
+// sentence while we wait for them, and one Peer at a time with what its events mean for
+// the person (remote media, name, chat, verification code, facts, ICE giving up). No
+// DOM; the call session (session.js) decides when a connection starts.
+import {onDetail} from './events.js';
+import {summarizeStats} from './facts.js';
+import {Peer} from './peer.js';
+import {verificationCode} from './verification.js';
+
+const MAX_NAME = 40;
+const STATS_INTERVAL_MS = 2000;
+// The status line's strings.js key for a connection state; any other state: 'connecting'.
+const CONNECTION_STATUS = {connected: 'connected', disconnected: 'reconnecting',
+  failed: 'reconnecting'};
+
+/** @param {import('./signaling.js').IceServer[]} iceServers */
+export const hasRelay = (iceServers) => iceServers.some(({urls}) =>
+  [urls].flat().some((url) => /^turns?:/i.test(url)));
+
+/**
+ * @typedef {object} LinkHost what the link needs from its call session
+ * @property {(type: string, detail?: any) => void} emit one of the session's events
+ * @property {() => void} statusChanged the status line may read differently now
+ * @property {(data: object) => void} send a `signal` payload to the other peer
+ */
+
+export class PeerLink {
+  /** @type {Peer|null} */
+  peer = null;
+  /** The server's word on the other seat. */
+  present = false;
+  /** Our name for the other person ('' for none), sent on the control channel. */
+  name = '';
+  #waiting = ''; // the status key while nobody else is here
+  #polite = false;
+  /** @type {import('./signaling.js').IceServer[]} */
+  #iceServers = [];
+  #iceError = false; // the error line says why ICE gave up
+  #remoteName = '';
+  /** @type {ReturnType<typeof summarizeStats>|null} */
+  #facts = null;
+  /** @type {ReturnType<typeof setInterval>|undefined} */
+  #statsTimer = undefined;
+  #host;
+  #RTCPeerConnection;
+  #clock;
+  #relayOnly;
+  #media;
+
+  /**
+   * @param {LinkHost} host
+   * @param {object} options
+   * @param {typeof RTCPeerConnection} options.RTCPeerConnection
+   * @param {{setInterval: typeof setInterval, clearInterval: typeof clearInterval}} options.clock
+   * @param {boolean} options.relayOnly
+   * @param {import('./local-media.js').LocalMedia} options.media
+   */
+  constructor(host, {RTCPeerConnection, clock, relayOnly, media}) {
+    this.#host = host;
+    this.#RTCPeerConnection = RTCPeerConnection;
+    this.#clock = clock;
+    this.#relayOnly = relayOnly;
+    this.#media = media;
+  }
+
+  /** The status line's key: waiting, or the connection's state ('' when the error says why). */
+  get statusKey() {
+    if (!this.peer) return this.#waiting;
+    if (this.#iceError) return '';
+    return CONNECTION_STATUS[this.peer.connectionState] ?? 'connecting';
+  }
+
+  /** Nobody to talk to: close any connection and say so. @param {'waiting'|'peerLeft'} key */
+  wait(key) {
+    this.close();
+    this.#waiting = key;
+    this.#host.statusChanged();
+    this.#host.emit('waiting', key);
+  }
+
+  /** After our socket or theirs came back: tell them which connection is ours, re-offer. */
+  greet() {
+    this.peer?.hello();
+    this.peer?.recover();
+  }
+
+  /**
+   * Our seat's terms from `joined`: the negotiation role and the ICE servers, for this
+   * connection and the next.
+   * @param {boolean} polite @param {import('./signaling.js').IceServer[]} iceServers
+   */
+  seat(polite, iceServers) {
+    this.#polite = polite;
+    if (this.peer) this.peer.polite = polite;
+    this.setIceServers(iceServers);
+  }
+
+  /** New TURN credentials, for this connection's next gathering and the next connection. */
+  setIceServers(iceServers) {
+    this.#iceServers = iceServers;
+    this.peer?.setIceServers(iceServers);
+  }
+
+  /**
+   * A new Peer in place of any old one.
+   * @param {boolean} waitForOffer true for the newcomer: the peer already there offers
+   * @returns {Peer} the new one
+   */
+  start(waitForOffer) {
+    this.close();
+    this.#host.emit('waiting', null);
+    const media = this.#media;
+    const name = this.name;
+    const peer = new Peer({polite: this.#polite, iceServers: this.#iceServers,
+      relayOnly: this.#relayOnly,
+      localStream: media.stream, send: this.#host.send, waitForOffer,
+      RTCPeerConnection: this.#RTCPeerConnection});
+    const current = () => this.peer === peer;
+    const emit = this.#host.emit;
+    onDetail(peer, 'remotestream', (stream) => emit('remotestream', stream));
+    onDetail(peer, 'connectionstatechange', (state) => {
+      if (!current()) return;
+      if (state === 'connected' && this.#iceError) {
+        this.#iceError = false;
+        emit('callerror', {key: null, fatal: false});
+      }
+      this.#host.statusChanged();
+    });
+    onDetail(peer, 'gaveup', (/** @type {'network'|'security'} */ reason) => {
+      if (current()) this.#gaveUp(reason);
+    });
+    // Shown as soon as both descriptions are set, so a tampered one shows even if DTLS fails.
+    onDetail(peer, 'negotiated', async ({local, remote}) => {
+      const code = await verificationCode(local, remote);
+      if (current()) emit('verification', code);
+    });
+    peer.addEventListener('controlopen', () => {
+      peer.sendControl(media.state);
+      if (name) peer.sendControl({type: 'name', name});
+    });
+    onDetail(peer, 'control', (message) => {
+      if (current()) this.#control(message);
+    });
+    onDetail(peer, 'error', (error) => console.warn('visavis:', error));
+    if (media.screen) peer.replaceTrack('video', media.screen, media.stream);
+    this.peer = peer;
+    this.#statsTimer = this.#clock.setInterval(() => this.#updateFacts(), STATS_INTERVAL_MS);
+    this.#host.statusChanged();
+    return peer;
+  }
+
+  /** Close the Peer, if any, and clear everything it showed. */
+  close() {
+    const emit = this.#host.emit;
+    this.#clock.clearInterval(this.#statsTimer);
+    this.peer?.close();
+    this.peer = null;
+    this.#facts = null;
+    if (this.#iceError) emit('callerror', {key: null, fatal: false});
+    this.#iceError = false;
+    this.#remoteName = '';
+    for (const type of ['remotestream', 'remotemedia', 'remotename', 'verification', 'facts']) {
+      emit(type, null);
+    }
+  }
+
+  /** @param {'network'|'security'} reason */
+  #gaveUp(reason) {
+    if (!this.present) {
+      // Nobody to reach (e.g. they never came back after a server restart): just wait.
+      this.wait('waiting');
+      return;
+    }
+    this.#iceError = true;
+    this.#host.statusChanged();
+    this.#host.emit('callerror', {fatal: false, key: reason === 'security' ? 'securityFailed'
+      : hasRelay(this.#iceServers) ? 'blockedRelay' : 'blockedNoRelay'});
+  }
+
+  // Messages on the peer-to-peer control channel, by `type`.
+  #control(message) {
+    const emit = this.#host.emit;
+    if (message.type === 'media') {
+      emit('remotemedia', {mic: message.mic, camera: message.camera});
+    } else if (message.type === 'chat') {
+      emit('chat', {text: String(message.text), mine: false, name: this.#remoteName || null});
+    } else if (message.type === 'name') {
+      this.#remoteName = String(message.name ?? '').slice(0, MAX_NAME);
+      emit('remotename', this.#remoteName);
+    }
+  }
+
+  async #updateFacts() {
+    const peer = this.peer;
+    if (!peer || peer.connectionState === 'closed') return;
+    try {
+      const report = await peer.getStats();
+      if (this.peer !== peer) return;
+      this.#facts = summarizeStats(report.values(), this.#facts);
+      this.#host.emit('facts', this.#facts);
+    } catch {
+      // the connection closed while the stats were gathered
+    }
+  }
+}

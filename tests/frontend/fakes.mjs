@@ -1,0 +1,217 @@
+// Stand-ins for the browser's WebSocket, RTCPeerConnection, media and storage, driven by
+// the tests as the browser and the server would drive the real ones.
+import assert from 'node:assert/strict';
+
+export class FakeWebSocket {
+  static instances = [];
+  readyState = 0;
+  sent = [];
+  closedWith = null;
+
+  constructor(url) {
+    this.url = url;
+    FakeWebSocket.instances.push(this);
+  }
+
+  send(text) {
+    assert.equal(this.readyState, 1, 'send only on an open socket');
+    this.sent.push(JSON.parse(text));
+  }
+
+  close(code) {
+    this.closedWith = code;
+    this.readyState = 3;
+  }
+
+  // --- driven by the test, as the browser would
+  serverOpens() {
+    this.readyState = 1;
+    this.onopen?.({});
+  }
+
+  serverSends(frame) {
+    this.onmessage?.({data: typeof frame === 'string' ? frame : JSON.stringify(frame)});
+  }
+
+  serverCloses(code = 1006) {
+    this.readyState = 3;
+    this.onclose?.({code, reason: ''});
+  }
+}
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+const domError = (name) => Object.assign(new Error(name), {name});
+
+/** Just enough of RTCPeerConnection's signaling state machine (JSEP) to negotiate. */
+export class FakePeerConnection {
+  static last = null;
+  signalingState = 'stable';
+  connectionState = 'new';
+  localDescription = null;
+  remoteDescription = null;
+  senders = [];
+  transceivers = [];
+  added = []; // candidates given to addIceCandidate, in order
+  offers = 0;
+  iceRestarts = 0;
+  channels = [];
+
+  constructor(configuration) {
+    this.configuration = configuration;
+    FakePeerConnection.last = this;
+  }
+
+  /** How long each description step takes: one timer turn, so that glare can interleave. */
+  tick() {
+    return tick();
+  }
+
+  addTrack(track, stream) {
+    this.senders.push({track, stream});
+  }
+
+  createDataChannel(label, init) {
+    const channel = {label, ...init, readyState: 'connecting', sent: [],
+      send(text) { this.sent.push(JSON.parse(text)); }};
+    this.channels.push(channel);
+    return channel;
+  }
+
+  addTransceiver(kind, init) {
+    this.transceivers.push({kind, ...init});
+  }
+
+  async setLocalDescription() {
+    await this.tick();
+    if (this.signalingState === 'closed') throw domError('InvalidStateError');
+    if (this.signalingState === 'have-remote-offer') {
+      this.localDescription = {type: 'answer', sdp: `answer to ${this.remoteDescription.sdp}`};
+      this.signalingState = 'stable';
+    } else {
+      this.offers += 1;
+      this.localDescription = {type: 'offer', sdp: `offer ${this.offers}`};
+      this.signalingState = 'have-local-offer';
+    }
+  }
+
+  async setRemoteDescription(description) {
+    await this.tick();
+    if (description.type === 'answer' && this.signalingState !== 'have-local-offer') {
+      throw domError('InvalidStateError');
+    }
+    // An offer in have-local-offer rolls back our own offer first (implicit rollback).
+    this.signalingState = description.type === 'offer' ? 'have-remote-offer' : 'stable';
+    this.remoteDescription = description;
+  }
+
+  async addIceCandidate(candidate) {
+    if (!this.remoteDescription) throw domError('InvalidStateError');
+    if (candidate.candidate === 'bad') throw domError('OperationError');
+    this.added.push(candidate);
+  }
+
+  restartIce() {
+    this.iceRestarts += 1;
+  }
+
+  getConfiguration() {
+    return this.configuration;
+  }
+
+  setConfiguration(configuration) {
+    this.configuration = configuration;
+  }
+
+  getTransceivers() {
+    return [];
+  }
+
+  async getStats() {
+    return new Map((this.stats ?? []).map((entry) => [entry.id, entry]));
+  }
+
+  close() {
+    this.signalingState = 'closed';
+    this.connectionState = 'closed';
+  }
+}
+
+/** A camera or microphone track. */
+export class FakeTrack extends EventTarget {
+  enabled = true;
+  stopped = false;
+
+  constructor(kind, deviceId = `${kind}-1`) {
+    super();
+    this.kind = kind;
+    this.deviceId = deviceId;
+  }
+
+  stop() {
+    this.stopped = true;
+  }
+
+  getSettings() {
+    return {deviceId: this.deviceId};
+  }
+}
+
+export class FakeStream {
+  constructor(tracks) {
+    this.tracks = [...tracks];
+  }
+
+  getTracks() {
+    return [...this.tracks];
+  }
+
+  getAudioTracks() {
+    return this.tracks.filter((track) => track.kind === 'audio');
+  }
+
+  getVideoTracks() {
+    return this.tracks.filter((track) => track.kind === 'video');
+  }
+
+  addTrack(track) {
+    this.tracks.push(track);
+  }
+
+  removeTrack(track) {
+    this.tracks = this.tracks.filter((other) => other !== track);
+  }
+}
+
+/** navigator.mediaDevices with a camera and a microphone that always say yes. */
+export class FakeMediaDevices extends EventTarget {
+  streams = []; // every stream handed out, in order
+
+  async getUserMedia(constraints) {
+    const kinds = ['audio', 'video'].filter((kind) => constraints[kind]);
+    const stream = new FakeStream(kinds.map((kind) => new FakeTrack(kind,
+      constraints[kind]?.deviceId?.exact)));
+    this.streams.push(stream);
+    return stream;
+  }
+
+  async getDisplayMedia() {
+    return new FakeStream([new FakeTrack('video', 'screen')]);
+  }
+}
+
+/** sessionStorage. */
+export class FakeStorage {
+  items = new Map();
+
+  getItem(key) {
+    return this.items.get(key) ?? null;
+  }
+
+  setItem(key, value) {
+    this.items.set(key, String(value));
+  }
+
+  removeItem(key) {
+    this.items.delete(key);
+  }
+}
