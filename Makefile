@@ -22,9 +22,10 @@ TEST_COMMANDS := chromium turnserver turnutils_uclient openssl node nft ip ss re
 help:
 	@echo "make run             serve visavis on https://localhost:8443 (self-signed certificate)"
 	@echo "make test            install what the tests need (root), then make check and every other suite"
-	@echo "make check           the fast tier, no root: lint, format, types, layering, unit, node and service tests"
+	@echo "make check           the fast tier, no root: lint, format, types (Python, JS), layering, unit, node, service tests"
 	@echo "make lint            ruff check and ruff format --check on the Python code"
 	@echo "make typecheck       mypy on signaling/ and the import-layering contract"
+	@echo "make typecheck-js    TypeScript's checkJs over frontend/js (npm dev tool only)"
 	@echo "make fuzz            the property-based session fuzzer with many examples (FUZZ_EXAMPLES)"
 	@echo "make bench           call set-up, signaling capacity and client weight (docs/performance.md)"
 	@echo "make deploy HOST=... DOMAIN=...   provision a host (docs/operating.md)"
@@ -85,7 +86,7 @@ typecheck: $(VENV)/.test
 	$(VENV)/bin/mypy signaling
 	$(VENV)/bin/lint-imports
 
-check: lint typecheck
+check: lint typecheck typecheck-js
 	@for command in $(CHECK_COMMANDS); do \
 	  command -v $$command >/dev/null || { \
 	    echo "make check needs $$command: run 'make system-test-deps' as root once"; exit 1; }; \
