@@ -131,7 +131,7 @@ def write_result(name: str, body: Mapping[str, object], out_dir: Path,
     """bench/results/<name>.json with when, where and how the figures were made."""
     document = {
         "benchmark": name,
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "command": command_line(),
         "commit": git_commit(),
         "machine": machine_info(load_at_start),
