@@ -138,7 +138,7 @@ def write_result(
     """bench/results/<name>.json with when, where and how the figures were made."""
     document = {
         "benchmark": name,
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "command": command_line(),
         "commit": git_commit(),
         "machine": machine_info(load_at_start),

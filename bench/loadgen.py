@@ -266,7 +266,7 @@ class Generator:
             async with gate:
                 try:
                     self.rooms.append(await asyncio.wait_for(self._room(), 30))
-                except (OSError, ConnectionError, asyncio.TimeoutError) as error:
+                except (TimeoutError, OSError, ConnectionError) as error:
                     self.errors.append(f"{type(error).__name__}: {error}"[:200])
 
         await asyncio.gather(*(one() for _ in range(max(0, wanted))))

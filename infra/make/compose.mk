@@ -12,6 +12,6 @@ TEST_COMMANDS += certbot
 COMPOSE_ENV ?= .env
 COMPOSE_RENDERED ?= compose/rendered
 
-compose-config: $(VENV)/.test
+compose-config: $(VENV)/.deploy
 	$(PY) compose/render.py --env-file '$(COMPOSE_ENV)' --output '$(COMPOSE_RENDERED)' \
 	  --ansible-playbook '$(abspath $(VENV))/bin/ansible-playbook'

@@ -22,13 +22,19 @@ deploy_vars = $(if $(DOMAIN),--extra-vars 'visavis_domain=$(DOMAIN)') \
 
 .PHONY: deploy verify
 
-deploy: $(VENV)/.test
+# Only what deploying and verifying need (the `deploy` extra), not the test tools.
+$(VENV)/.deploy: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[deploy]'
+	touch $@
+
+deploy: $(VENV)/.deploy
 	@test -n "$(HOST)" || { echo "usage: make deploy HOST=server DOMAIN=call.example.org [EMAIL=you@example.org] [TLS=selfsigned|letsencrypt] [INVENTORY=hosts.yml]"; exit 2; }
 	cd $(ANSIBLE_DIR) && ANSIBLE_CONFIG=ansible.cfg $(abspath $(VENV))/bin/ansible-playbook \
 	  --inventory '$(deploy_inventory)' --limit '$(HOST)' \
 	  $(deploy_vars) site.yml
 
-verify: $(VENV)/.test
+verify: $(VENV)/.deploy
 	@test -n "$(HOST)" || { echo "usage: make verify HOST=server [INVENTORY=hosts.yml]"; exit 2; }
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m pytest -p no:cacheprovider --rootdir $(VERIFY_DIR) -c /dev/null $(VERIFY_DIR) \
 	  $(if $(INVENTORY),--hosts 'ansible://$(HOST)' --ansible-inventory '$(abspath $(INVENTORY))',--hosts 'ssh://$(SSH_USER)@$(HOST)') \

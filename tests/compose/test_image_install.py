@@ -33,8 +33,8 @@ def test_install_step_gives_pip_the_flags_the_signaling_role_gives_it():
     spec = importlib.util.spec_from_file_location("install", REPO / "compose/install_signaling.py")
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
-    wheels = {"deps_dir": "/w/deps", "app_dir": "/w/app", "app_wheel": "visavis.whl"}
-    argv = script.pip_install_argv(Path("/venv"), wheels, ["speed"])
+    wheels = {"deps_dir": "/w/deps", "app_dir": "/w/app", "requirements": "requirements.txt"}
+    argv = script.pip_install_argv(Path("/venv"), wheels)
     script_flags = [arg for arg in argv if arg.startswith("-")]
     assert script_flags == role_flags
     assert dockerfile_arg("EXTRAS") == "speed"  # signaling_extras' default, so one wheelhouse

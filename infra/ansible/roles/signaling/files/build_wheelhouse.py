@@ -3,7 +3,10 @@
 Dependencies are downloaded as binary wheels for the host's Python and machine, pinned by
 constraints.txt; the visavis wheel is built from the checkout. Both are cached in
 directories named after a hash of their inputs, built in a temporary directory and renamed
-when complete, so an interrupted run never leaves a half-filled cache. Prints JSON.
+when complete, so an interrupted run never leaves a half-filled cache. Each directory gets a
+requirements.txt pinning its wheels by version and sha256 (computed by `pip hash`), which
+the host's `pip install --require-hashes` checks: a wheel altered after it was built or
+downloaded here is refused. Prints JSON.
 """
 
 from __future__ import annotations
@@ -15,9 +18,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from pathlib import Path
-
 import tomllib
+from pathlib import Path
 
 # glibc versions of the manylinux tags to accept; every supported host has at least 2.35.
 MANYLINUX_GLIBC_MINORS = range(17, 36)
@@ -56,7 +58,7 @@ def fill(target: Path, build) -> bool:
     return True
 
 
-def pip(*args: str) -> None:
+def pip(*args: str) -> str:
     done = subprocess.run(
         [sys.executable, "-m", "pip", "--disable-pip-version-check", *args],
         capture_output=True,
@@ -64,6 +66,27 @@ def pip(*args: str) -> None:
     )
     if done.returncode:
         sys.exit(f"pip {args[0]} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+# Part of every cache key: caches of an earlier layout (no requirements.txt) are not reused.
+CACHE_LAYOUT = b"pinned-by-hash"
+# The file beside the wheels that pins them; pip reads it with --require-hashes.
+REQUIREMENTS = "requirements.txt"
+
+
+def pin_by_hash(wheel_dir: Path) -> None:
+    """Write wheel_dir/requirements.txt: `name==version --hash=sha256:...` per wheel."""
+    wheels = sorted(wheel_dir.glob("*.whl"))
+    # `pip hash` prints "<path>:" then "--hash=sha256:<digest>" for each file.
+    printed = pip("hash", "--algorithm", "sha256", *map(str, wheels)).split()
+    digests = dict(zip(printed[::2], printed[1::2], strict=True))
+    lines = []
+    for wheel in wheels:
+        # A wheel's file name is {name}-{version}-...; neither part may contain "-".
+        name, version = wheel.name.split("-")[:2]
+        lines.append(f"{name}=={version} {digests[f'{wheel}:']}")
+    (wheel_dir / REQUIREMENTS).write_text("\n".join(lines) + "\n")
 
 
 def main() -> None:
@@ -81,7 +104,11 @@ def main() -> None:
     tag = f"cp{options.python_version.replace('.', '')}"
 
     deps_key = digest(
-        constraints.read_bytes(), "\n".join(needs).encode(), tag.encode(), options.machine.encode()
+        CACHE_LAYOUT,
+        constraints.read_bytes(),
+        "\n".join(needs).encode(),
+        tag.encode(),
+        options.machine.encode(),
     )
     deps = options.cache / f"deps-{tag}-{options.machine}-{deps_key}"
 
@@ -110,9 +137,11 @@ def main() -> None:
             str(constraints),
             *needs,
         )
+        pin_by_hash(into)
 
     sources = sorted((project / "signaling").rglob("*.py"))
     app_key = digest(
+        CACHE_LAYOUT,
         (project / "pyproject.toml").read_bytes(),
         *[str(path.relative_to(project)).encode() + b"\0" + path.read_bytes() for path in sources],
     )
@@ -129,6 +158,7 @@ def main() -> None:
                 ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
             )
             pip("wheel", "--quiet", "--no-deps", "--wheel-dir", str(into), source)
+        pin_by_hash(into)
 
     built = fill(deps, download)
     built = fill(app, build_app) or built
@@ -139,7 +169,10 @@ def main() -> None:
                 "deps_dir": str(deps),
                 "deps_key": deps.name,
                 "app_dir": str(app),
+                "app_key": app.name,
                 "app_wheel": wheels[0],
+                "requirements": REQUIREMENTS,
+                "extras": extras,
                 "built": built,
             }
         )
