@@ -144,16 +144,18 @@ class Allocation:
         """Ask to relay to (and from) peer; a server refusing the peer answers 403."""
         transaction = os.urandom(12)
         peer_address = attribute(XOR_PEER_ADDRESS, xor_address(peer, port, transaction))
-        request = message(CREATE_PERMISSION_REQUEST, peer_address + self.signed, self.key,
-                          transaction)  # fmt: skip
+        request = message(
+            CREATE_PERMISSION_REQUEST, peer_address + self.signed, self.key, transaction
+        )
         return exchange(self.sock, request)
 
     def send(self, peer: str, port: int, data: bytes) -> None:
         """A Send indication: the server relays data to peer if a permission allows it."""
         transaction = os.urandom(12)
         attributes = attribute(XOR_PEER_ADDRESS, xor_address(peer, port, transaction))
-        self.sock.send(message(SEND_INDICATION, attributes + attribute(DATA, data), None,
-                               transaction))  # fmt: skip
+        self.sock.send(
+            message(SEND_INDICATION, attributes + attribute(DATA, data), None, transaction)
+        )
 
 
 @contextmanager
@@ -184,5 +186,6 @@ def allocation(
             yield Allocation(sock, reply, key, signed)
         finally:
             if reply.kind == ALLOCATE_SUCCESS:
-                exchange(sock, message(REFRESH_REQUEST, attribute(LIFETIME, bytes(4)) + signed,
-                                       key))  # fmt: skip
+                exchange(
+                    sock, message(REFRESH_REQUEST, attribute(LIFETIME, bytes(4)) + signed, key)
+                )

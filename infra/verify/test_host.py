@@ -76,8 +76,11 @@ def test_firewall_drops_everything_but_the_service_ports(host):
     tcp = re.search(r"tcp dport \{ ([^}]*) \} accept", rules).group(1)
     udp = re.search(r"udp dport \{ ([^}]*) \} accept", rules).group(1)
     # coturn's ports as its configuration on the host has them: the firewall must agree.
-    turn = dict(re.findall(r"^([a-z-]+)=(\S+)$", host.file("/etc/turnserver.conf").content_string,
-                           re.MULTILINE))  # fmt: skip
+    turn = dict(
+        re.findall(
+            r"^([a-z-]+)=(\S+)$", host.file("/etc/turnserver.conf").content_string, re.MULTILINE
+        )
+    )
     turn_ports = {turn["listening-port"], turn["tls-listening-port"]}
     relay = f"{turn['min-port']}-{turn['max-port']}"
     assert {port.strip() for port in tcp.split(",")} == {"22", "80", "443"} | turn_ports

@@ -39,10 +39,22 @@ def make_endpoint_certificate(workdir: Path, address: str) -> tuple[Path, Path, 
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
     quiet = {"check": True, "capture_output": True}
     subprocess.run(
-        ["openssl", "req", "-x509", *ec, "-days", "2", "-subj", "/CN=visavis test ACME CA",
-         "-keyout", str(ca_key), "-out", str(ca_cert)],
+        [
+            "openssl",
+            "req",
+            "-x509",
+            *ec,
+            "-days",
+            "2",
+            "-subj",
+            "/CN=visavis test ACME CA",
+            "-keyout",
+            str(ca_key),
+            "-out",
+            str(ca_cert),
+        ],
         **quiet,
-    )  # fmt: skip
+    )
     subprocess.run(
         ["openssl", "req", *ec, "-subj", f"/CN={address}", "-keyout", str(key), "-out", str(csr)],
         **quiet,
@@ -50,10 +62,26 @@ def make_endpoint_certificate(workdir: Path, address: str) -> tuple[Path, Path, 
     extensions = workdir / "san.cnf"
     extensions.write_text(f"subjectAltName=IP:{address}\n")
     subprocess.run(
-        ["openssl", "x509", "-req", "-in", str(csr), "-CA", str(ca_cert), "-CAkey", str(ca_key),
-         "-CAcreateserial", "-days", "2", "-extfile", str(extensions), "-out", str(cert)],
+        [
+            "openssl",
+            "x509",
+            "-req",
+            "-in",
+            str(csr),
+            "-CA",
+            str(ca_cert),
+            "-CAkey",
+            str(ca_key),
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            str(extensions),
+            "-out",
+            str(cert),
+        ],
         **quiet,
-    )  # fmt: skip
+    )
     return ca_cert, cert, key
 
 
@@ -84,11 +112,25 @@ def running_pebble(host: TestHost) -> Iterator[Pebble]:
     processes: list[subprocess.Popen] = []
     try:
         for command in (
-            ["pebble-challtestsrv", "-defaultIPv4", host.address, "-defaultIPv6", "",
-             "-dns01", f"{address}:8053", "-http01", "", "-https01", "", "-tlsalpn01", "",
-             "-management", f"{address}:8055"],
+            [
+                "pebble-challtestsrv",
+                "-defaultIPv4",
+                host.address,
+                "-defaultIPv6",
+                "",
+                "-dns01",
+                f"{address}:8053",
+                "-http01",
+                "",
+                "-https01",
+                "",
+                "-tlsalpn01",
+                "",
+                "-management",
+                f"{address}:8055",
+            ],
             ["pebble", "-config", str(config), "-dnsserver", f"{address}:8053"],
-        ):  # fmt: skip
+        ):
             log = open(workdir / f"{command[0]}.log", "wb")  # noqa: SIM115 - closed at exit
             processes.append(
                 subprocess.Popen(
@@ -98,7 +140,7 @@ def running_pebble(host: TestHost) -> Iterator[Pebble]:
                     stdin=subprocess.DEVNULL,
                     stdout=log,
                     stderr=subprocess.STDOUT,
-                )  # fmt: skip
+                )
             )
         wait_for("pebble listening", lambda: port_open(address, 14000), 30)
         wait_for("pebble's management listening", lambda: port_open(address, 15000), 30)

@@ -52,11 +52,19 @@ def run_playbook(workdir: Path, tasks: list[dict], **variables: Any) -> None:
     extra_vars = workdir / "extra-vars.json"
     extra_vars.write_text(json.dumps({"visavis_domain": "visavis.test", **variables}))
     done = subprocess.run(
-        [str(ANSIBLE_PLAYBOOK), "--inventory", "localhost,", "--extra-vars", f"@{extra_vars}",
-         str(playbook)],
-        capture_output=True, text=True, cwd=ANSIBLE,
+        [
+            str(ANSIBLE_PLAYBOOK),
+            "--inventory",
+            "localhost,",
+            "--extra-vars",
+            f"@{extra_vars}",
+            str(playbook),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ANSIBLE,
         env={**os.environ, "ANSIBLE_CONFIG": str(ANSIBLE / "ansible.cfg")},
-    )  # fmt: skip
+    )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
 
 

@@ -94,9 +94,7 @@ def call_through_relay(domain: str, address: str) -> list[dict]:
     # The browsers find the site's name at the test host's address; nothing else resolves.
     rules = f"--host-resolver-rules=MAP {domain} {address}"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, rules]
-        )
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, rules])
         site = f"https://{domain}"
         host = open_page(browser, f"{site}/")
         host.click("#new-meeting")
@@ -119,10 +117,18 @@ def call_through_relay(domain: str, address: str) -> list[dict]:
 
 def test_two_browsers_call_through_the_deployed_relay(deployment, first_deploy):
     done = subprocess.run(
-        [sys.executable, "-m", "tests.deploy.test_call_through_deployment",
-         deployment.domain, deployment.host.address],
-        cwd=REPO, capture_output=True, text=True, timeout=240,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "tests.deploy.test_call_through_deployment",
+            deployment.domain,
+            deployment.host.address,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
     for pair in json.loads(done.stdout.splitlines()[-1]):
         assert pair is not None, "no selected candidate pair"

@@ -89,10 +89,21 @@ def test_deploy_extra_provides_what_the_controller_code_imports(path):
 @pytest.mark.parametrize("verb", ["deploy", "verify", "compose-config"])
 def test_operator_verbs_install_the_deploy_extra_only(verb, tmp_path):
     done = subprocess.run(
-        ["make", "--no-print-directory", "-n", "-C", str(REPO), verb, "HOST=h.example",
-         f"VENV={tmp_path / 'venv'}", f"COMPOSE_ENV={tmp_path / '.env'}"],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        [
+            "make",
+            "--no-print-directory",
+            "-n",
+            "-C",
+            str(REPO),
+            verb,
+            "HOST=h.example",
+            f"VENV={tmp_path / 'venv'}",
+            f"COMPOSE_ENV={tmp_path / '.env'}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     installs = re.findall(r"pip install .*", done.stdout)
 

@@ -32,8 +32,12 @@ PROSE_KEYS = {"name", "fail_msg", "success_msg", "msg", "description", "short_de
 def expressions(node: object) -> list[str]:
     """The strings of a YAML document that Ansible templates or evaluates, prose left out."""
     if isinstance(node, dict):
-        return [text for key, value in node.items() if key not in PROSE_KEYS
-                for text in expressions(value)]  # fmt: skip
+        return [
+            text
+            for key, value in node.items()
+            if key not in PROSE_KEYS
+            for text in expressions(value)
+        ]
     if isinstance(node, list):
         return [text for item in node for text in expressions(item)]
     return [str(node)]
@@ -51,8 +55,9 @@ def foreign_references(role: str) -> list[str]:
             texts = [re.sub(r"\{#.*?#\}", "", path.read_text(), flags=re.S)]
         else:
             continue
-        found += [f"{path.relative_to(ROLES)}: {name}" for text in texts
-                  for name in pattern.findall(text)]  # fmt: skip
+        found += [
+            f"{path.relative_to(ROLES)}: {name}" for text in texts for name in pattern.findall(text)
+        ]
     return found
 
 
@@ -135,8 +140,9 @@ def test_firewall_follows_coturns_ports_when_they_change(tmp_path):
         "udp": {"3479", "5350", "50000-50999"},
     }
     if shutil.which("nft"):  # nftables itself accepts the rules (needs CAP_NET_ADMIN)
-        check = subprocess.run(["nft", "-c", "-f", str(tmp_path / "nftables.conf")],
-                               capture_output=True, text=True)  # fmt: skip
+        check = subprocess.run(
+            ["nft", "-c", "-f", str(tmp_path / "nftables.conf")], capture_output=True, text=True
+        )
         assert check.returncode == 0 or "Operation not permitted" in check.stderr, check.stderr
 
 
@@ -160,10 +166,18 @@ def test_signaling_tells_browsers_coturns_ports_and_uses_its_secret(tmp_path):
 
 def test_nginx_and_coturn_serve_the_certs_roles_certificate(tmp_path):
     values = resolve(
-        ["nginx_tls_certificate", "nginx_tls_certificate_key", "coturn_tls_source_certificate",
-         "coturn_tls_source_private_key", "certs_coturn_certificate", "nginx_root"],
-        tmp_path, visavis_tls_mode="letsencrypt", signaling_home="/srv/visavis",
-    )  # fmt: skip
+        [
+            "nginx_tls_certificate",
+            "nginx_tls_certificate_key",
+            "coturn_tls_source_certificate",
+            "coturn_tls_source_private_key",
+            "certs_coturn_certificate",
+            "nginx_root",
+        ],
+        tmp_path,
+        visavis_tls_mode="letsencrypt",
+        signaling_home="/srv/visavis",
+    )
 
     live = "/etc/letsencrypt/live/visavis.test"
     assert values["nginx_tls_certificate"] == values["coturn_tls_source_certificate"]
@@ -213,8 +227,9 @@ def python_for(distribution: str, major: str, workdir: Path) -> dict[str, object
         ("Debian", "12", "python3", ["python3-venv"]),
     ],
 )
-def test_signaling_gets_a_python_the_service_runs_on(distribution, major, python, packages,
-                                                     tmp_path):  # fmt: skip
+def test_signaling_gets_a_python_the_service_runs_on(
+    distribution, major, python, packages, tmp_path
+):
     chosen = python_for(distribution, major, tmp_path)
 
     assert chosen == {"python": python, "packages": packages}

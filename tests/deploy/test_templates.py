@@ -23,15 +23,42 @@ def tls_files(tmp_path_factory) -> dict[str, str]:
     workdir = tmp_path_factory.mktemp("tls")
     cert, key, dhparam = workdir / "cert.pem", workdir / "key.pem", workdir / "dhparam.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-         "-nodes", "-days", "2", "-subj", f"/CN={DOMAIN}", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            f"/CN={DOMAIN}",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     subprocess.run(
-        ["openssl", "genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt", "group:ffdhe2048",
-         "-out", str(dhparam)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+        [
+            "openssl",
+            "genpkey",
+            "-genparam",
+            "-algorithm",
+            "DH",
+            "-pkeyopt",
+            "group:ffdhe2048",
+            "-out",
+            str(dhparam),
+        ],
+        check=True,
+        capture_output=True,
+    )
     return {"cert": str(cert), "key": str(key), "dhparam": str(dhparam), "dir": str(workdir)}
 
 
@@ -97,10 +124,22 @@ def test_coturn_starts_on_the_rendered_configuration(distribution, tmp_path, tls
         ):
             subprocess.run(["ip", "-n", namespace, *command], check=True)
         server = subprocess.Popen(
-            ["ip", "netns", "exec", namespace, "turnserver", "-c", str(config_file),
-             "--log-file=stdout", "--pidfile", str(tmp_path / "turn.pid")],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )  # fmt: skip
+            [
+                "ip",
+                "netns",
+                "exec",
+                namespace,
+                "turnserver",
+                "-c",
+                str(config_file),
+                "--log-file=stdout",
+                "--pidfile",
+                str(tmp_path / "turn.pid"),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         listening = False
         deadline = time.monotonic() + 30
         while not listening and server.poll() is None and time.monotonic() < deadline:
@@ -108,9 +147,10 @@ def test_coturn_starts_on_the_rendered_configuration(distribution, tmp_path, tls
             listening = bool(
                 subprocess.run(
                     ["ip", "netns", "exec", namespace, "ss", "-Hltn", "sport = :5349"],
-                    capture_output=True, text=True,
+                    capture_output=True,
+                    text=True,
                 ).stdout.strip()
-            )  # fmt: skip
+            )
         server.send_signal(signal.SIGTERM)
         try:
             log, _ = server.communicate(timeout=10)

@@ -65,8 +65,11 @@ def wheelhouse(tmp_path_factory) -> dict:
     make_wheel(root / "app", "vvapp", "1.0", "from vvdep import ANSWER\n", requires="vvdep")
     builder.pin_by_hash(root / "deps")
     builder.pin_by_hash(root / "app")
-    return {"deps_dir": str(root / "deps"), "app_dir": str(root / "app"),
-            "requirements": builder.REQUIREMENTS}  # fmt: skip
+    return {
+        "deps_dir": str(root / "deps"),
+        "app_dir": str(root / "app"),
+        "requirements": builder.REQUIREMENTS,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -92,8 +95,11 @@ def test_host_installs_the_pinned_wheels(wheelhouse, venv):
     done = install(venv, wheelhouse)
 
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    imported = subprocess.run([str(venv / "bin/python"), "-c", "import vvapp; print(vvapp.ANSWER)"],
-                              capture_output=True, text=True)  # fmt: skip
+    imported = subprocess.run(
+        [str(venv / "bin/python"), "-c", "import vvapp; print(vvapp.ANSWER)"],
+        capture_output=True,
+        text=True,
+    )
     assert imported.stdout.strip() == "42"
 
 
@@ -118,6 +124,7 @@ def test_the_signaling_role_installs_with_the_same_pinned_flags():
 
     assert "--require-hashes" in argv and "--no-index" in argv
     assert argv.count("--requirement") == 2
-    script = load(INSTALLER).pip_install_argv(Path("/venv"), {"deps_dir": "/d", "app_dir": "/a",
-                                                             "requirements": "r.txt"})  # fmt: skip
+    script = load(INSTALLER).pip_install_argv(
+        Path("/venv"), {"deps_dir": "/d", "app_dir": "/a", "requirements": "r.txt"}
+    )
     assert [arg for arg in argv if arg.startswith("-")] == [a for a in script if a.startswith("-")]
