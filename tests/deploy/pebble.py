@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.certs import EC_KEY, self_signed
+
 from .host import TestHost, port_open, wait_for
 
 
@@ -34,29 +36,21 @@ class Pebble:
 
 
 def make_endpoint_certificate(workdir: Path, address: str) -> tuple[Path, Path, Path]:
-    ca_key, ca_cert = workdir / "ca-key.pem", workdir / "ca.pem"
     key, csr, cert = workdir / "key.pem", workdir / "csr.pem", workdir / "cert.pem"
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
     quiet = {"check": True, "capture_output": True}
+    ca_cert, ca_key = self_signed(workdir, "visavis test ACME CA", prefix="ca-")
     subprocess.run(
         [
             "openssl",
             "req",
-            "-x509",
-            *ec,
-            "-days",
-            "2",
+            *EC_KEY,
             "-subj",
-            "/CN=visavis test ACME CA",
+            f"/CN={address}",
             "-keyout",
-            str(ca_key),
+            str(key),
             "-out",
-            str(ca_cert),
+            str(csr),
         ],
-        **quiet,
-    )
-    subprocess.run(
-        ["openssl", "req", *ec, "-subj", f"/CN={address}", "-keyout", str(key), "-out", str(csr)],
         **quiet,
     )
     extensions = workdir / "san.cnf"

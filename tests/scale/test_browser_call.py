@@ -17,6 +17,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.browser.steps import CONNECTED, expect_frames_advancing, restart_ice, seated, start_call
+from tests.certs import dh_parameters
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.loopback import REPO_ROOT, Server, free_port, make_certificate, stop_process
 from tests.scale.conftest import instances
@@ -33,22 +34,7 @@ def nginx_in_front(
     with `upstream` as its signaling servers, HTTPS on loopback `port`: its https:// URL."""
     site = workdir / "nginx"
     site.mkdir()
-    dhparam = site / "dhparam.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "genpkey",
-            "-genparam",
-            "-algorithm",
-            "DH",
-            "-pkeyopt",
-            "group:ffdhe2048",
-            "-out",
-            str(dhparam),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    dhparam = dh_parameters(site / "dhparam.pem")
     render_templates(
         site,
         "Debian-12",
