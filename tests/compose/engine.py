@@ -121,6 +121,12 @@ class Engine:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        # dockerd leaves its namespace bind-mounted at exec/netns/default, which would keep
+        # the run engine's namespace (docker0 and all) alive after `ip netns delete`.
+        mounts = subprocess.run(["findmnt", "--raw", "--noheadings", "--output", "TARGET"],
+                                capture_output=True, text=True).stdout.split()  # fmt: skip
+        for target in sorted(m for m in mounts if m.startswith(f"{self.run_dir}/"))[::-1]:
+            subprocess.run(["umount", "--lazy", target], check=False)
         shutil.rmtree(self.run_dir, ignore_errors=True)
 
     def docker(self, *args: str, timeout: float = 120, **options) -> subprocess.CompletedProcess:
