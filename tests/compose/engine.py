@@ -192,6 +192,10 @@ def build_local_images(engine: Engine, workdir: Path, python_tag: str) -> None:
         engine.checked("build", "--quiet", "--network=host", "--tag", tag, str(context),
                        timeout=900)  # fmt: skip
     engine.checked("tag", LOCAL_IMAGES["python"], python_tag)
+    # Debian 12 has one Python: a Dockerfile asking for another must not get it under its name.
+    version = engine.checked("run", "--rm", "--network=none", python_tag, "python", "-c",
+                             "import sys; print('%d.%d' % sys.version_info[:2])")  # fmt: skip
+    assert python_tag.startswith(f"python:{version.strip()}-"), (python_tag, version)
 
 
 def image_sizes(engine: Engine) -> dict[str, int]:
