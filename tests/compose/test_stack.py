@@ -59,7 +59,7 @@ class Stack:
     def in_netns(self, *command: str, timeout: float = 60) -> subprocess.CompletedProcess:
         return subprocess.run(
             ["nsenter", f"--net=/run/netns/{self.netns}", *command],
-            capture_output=True, text=True, timeout=timeout,
+            capture_output=True, text=True, timeout=timeout, cwd=REPO,  # for `-m tests...`
         )  # fmt: skip
 
     def logs(self, *services: str) -> str:
