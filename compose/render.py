@@ -113,6 +113,7 @@ def site_settings(env: dict[str, str]) -> dict[str, object]:
         "visavis_domain": domain,
         "coturn_static_auth_secret": env["TURN_SECRET"],
         "coturn_external_ip": env.get("TURN_EXTERNAL_IP", ""),
+        "coturn_allowed_peer_ips": env.get("TURN_ALLOWED_PEER_IPS", "").split(),
         "signaling_resume_secret": env["RESUME_SECRET"],
         # nginx reaches signaling from the compose network: its X-Forwarded-For names the
         # client. Nothing else is on that network but the project's own containers.
@@ -126,6 +127,7 @@ def site_settings(env: dict[str, str]) -> dict[str, object]:
 
 def render(settings: dict[str, object], output: Path, ansible_playbook: Path) -> None:
     """Write visavis.conf, turnserver.conf and signaling.env into output."""
+    output = output.resolve()  # the playbooks run from infra/ansible, so no relative paths
     output.mkdir(parents=True, exist_ok=True)
     output.chmod(0o700)  # the files hold the TURN secret; only their mounts need to read them
     extra_vars = output / "render-settings.json"

@@ -1,5 +1,6 @@
-"""The compose stack without Docker: its file, what `make compose-config` renders, the init
-step's certificate, and the signaling image's install step run on this machine.
+"""The compose tests' shared parts. Checked without Docker: the compose file, what `make
+compose-config` renders, the init step's certificate, and the signaling image's install step
+run on this machine (test_stack.py runs the stack itself with Docker).
 
 Container paths in the rendered files are mapped to where the test put the same files, the
 way docker-compose.yml's mounts map them (named volume -> a temporary folder, bind mount ->
