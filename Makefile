@@ -73,7 +73,7 @@ system-test-deps:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEST_APT_PACKAGES) >/dev/null; \
 	fi
 
-PY_SOURCES := signaling tests bench infra
+PY_SOURCES := signaling tests bench infra compose
 # The fast tier drives these for real (redis-server for the Redis hub, turnserver for
 # credentials); `make system-test-deps` installs them once, as root.
 CHECK_COMMANDS := node redis-server turnserver

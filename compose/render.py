@@ -48,8 +48,10 @@ COMPOSE_LAYOUT = {
     "certs_acme_webroot": "/var/www/visavis-acme",
 }
 
-DOMAIN_PATTERN = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
-                            r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")  # fmt: skip
+DOMAIN_PATTERN = re.compile(
+    r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
+    r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
+)
 
 
 class SettingsError(ValueError):
@@ -138,10 +140,19 @@ def render(settings: dict[str, object], output: Path, ansible_playbook: Path) ->
     try:
         for playbook in (REPO / "infra/render.yml", REPO / "compose/signaling-env.yml"):
             done = subprocess.run(
-                [str(ansible_playbook), "--inventory", "localhost,",
-                 "--extra-vars", f"@{extra_vars}", str(playbook)],
-                capture_output=True, text=True, cwd=REPO / "infra/ansible", env=environment,
-            )  # fmt: skip
+                [
+                    str(ansible_playbook),
+                    "--inventory",
+                    "localhost,",
+                    "--extra-vars",
+                    f"@{extra_vars}",
+                    str(playbook),
+                ],
+                capture_output=True,
+                text=True,
+                cwd=REPO / "infra/ansible",
+                env=environment,
+            )
             if done.returncode != 0:
                 raise RuntimeError(f"{playbook.name} failed:\n{done.stdout[-4000:]}{done.stderr}")
     finally:
@@ -165,8 +176,10 @@ def main() -> None:
         render(settings, options.output, options.ansible_playbook)
     except (SettingsError, RuntimeError) as error:
         sys.exit(f"compose-config: {error}")
-    print(f"Rendered {', '.join(sorted(p.name for p in options.output.iterdir()))} "
-          f"into {options.output}")  # fmt: skip
+    print(
+        f"Rendered {', '.join(sorted(p.name for p in options.output.iterdir()))} "
+        f"into {options.output}"
+    )
 
 
 if __name__ == "__main__":

@@ -40,9 +40,11 @@ BASE_IMAGE = "visavis-test/debian:bookworm"
 # Bump when the base image's preparation changes: the image is rebuilt when its label differs.
 BASE_VERSION = "1"
 # The stand-ins for the registry images, built FROM the base (see compose.test.yml).
-LOCAL_IMAGES = {"python": "visavis-test/python:debian12",
-                "nginx": "visavis-test/nginx:debian12",
-                "coturn": "visavis-test/coturn:debian12"}  # fmt: skip
+LOCAL_IMAGES = {
+    "python": "visavis-test/python:debian12",
+    "nginx": "visavis-test/nginx:debian12",
+    "coturn": "visavis-test/coturn:debian12",
+}
 # docker0 and the networks compose makes: only addresses from the benchmarking range.
 BRIDGE_IP = "198.18.1.1/24"
 ADDRESS_POOL = "base=198.18.64.0/18,size=24"
@@ -95,11 +97,16 @@ class Engine:
     def start(self) -> Engine:
         network = [f"--bip={BRIDGE_IP}"] if self.netns else ["--bridge=none"]
         command = [
-            "dockerd", f"--data-root={DATA_ROOT}", f"--exec-root={self.run_dir}/exec",
-            f"--pidfile={self.run_dir}/dockerd.pid", f"--host=unix://{self.run_dir}/docker.sock",
-            *SEALED, *network, f"--default-address-pool={ADDRESS_POOL}",
+            "dockerd",
+            f"--data-root={DATA_ROOT}",
+            f"--exec-root={self.run_dir}/exec",
+            f"--pidfile={self.run_dir}/dockerd.pid",
+            f"--host=unix://{self.run_dir}/docker.sock",
+            *SEALED,
+            *network,
+            f"--default-address-pool={ADDRESS_POOL}",
             "--storage-driver=overlay2",
-        ]  # fmt: skip
+        ]
         if self.netns:
             # nsenter, not `ip netns exec`: that remounts /sys and hides the cgroup mounts.
             command = ["nsenter", f"--net=/run/netns/{self.netns}", *command]
@@ -123,17 +130,24 @@ class Engine:
                 self.process.wait()
         # dockerd leaves its namespace bind-mounted at exec/netns/default, which would keep
         # the run engine's namespace (docker0 and all) alive after `ip netns delete`.
-        mounts = subprocess.run(["findmnt", "--raw", "--noheadings", "--output", "TARGET"],
-                                capture_output=True, text=True).stdout.split()  # fmt: skip
+        mounts = subprocess.run(
+            ["findmnt", "--raw", "--noheadings", "--output", "TARGET"],
+            capture_output=True,
+            text=True,
+        ).stdout.split()
         for target in sorted(m for m in mounts if m.startswith(f"{self.run_dir}/"))[::-1]:
             subprocess.run(["umount", "--lazy", target], check=False)
         shutil.rmtree(self.run_dir, ignore_errors=True)
 
     def docker(self, *args: str, timeout: float = 120, **options) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [DOCKER, *args], env=self.environment, capture_output=True, text=True,
-            timeout=timeout, **options,
-        )  # fmt: skip
+            [DOCKER, *args],
+            env=self.environment,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            **options,
+        )
 
     def checked(self, *args: str, timeout: float = 120, **options) -> str:
         done = self.docker(*args, timeout=timeout, **options)
@@ -153,23 +167,38 @@ def build_base_image(engine: Engine) -> None:
     try:
         done = subprocess.run(
             ["debootstrap", "--variant=minbase", SUITE, str(rootfs), debian_mirror()],
-            capture_output=True, text=True, timeout=900,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
         assert done.returncode == 0, "debootstrap failed:\n" + done.stdout[-3000:]
         # Later apt-get installs in the service images leave documentation out too.
         (rootfs / "etc/dpkg/dpkg.cfg.d/01-visavis-slim").write_text(
             "path-exclude=/usr/share/doc/*\npath-exclude=/usr/share/man/*\n"
             "path-exclude=/usr/share/info/*\npath-exclude=/usr/share/locale/*\n"
         )
-        for folder in ("usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/locale",
-                       "var/lib/apt/lists", "var/cache/apt"):  # fmt: skip
+        for folder in (
+            "usr/share/doc",
+            "usr/share/man",
+            "usr/share/info",
+            "usr/share/locale",
+            "var/lib/apt/lists",
+            "var/cache/apt",
+        ):
             shutil.rmtree(rootfs / folder, ignore_errors=True)
         (rootfs / "var/lib/apt/lists/partial").mkdir(parents=True)
         tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
         engine.checked(
-            "import", "--change", f"LABEL org.visavis.base={BASE_VERSION}",
-            "--change", 'CMD ["/bin/bash"]', "-", BASE_IMAGE, stdin=tar.stdout, timeout=300,
-        )  # fmt: skip
+            "import",
+            "--change",
+            f"LABEL org.visavis.base={BASE_VERSION}",
+            "--change",
+            'CMD ["/bin/bash"]',
+            "-",
+            BASE_IMAGE,
+            stdin=tar.stdout,
+            timeout=300,
+        )
         assert tar.wait() == 0
     finally:
         shutil.rmtree(rootfs, ignore_errors=True)
@@ -189,20 +218,29 @@ def build_local_images(engine: Engine, workdir: Path, python_tag: str) -> None:
             (context / "local-ca").mkdir(exist_ok=True)
             for certificate in Path("/usr/local/share/ca-certificates").glob("*.crt"):
                 shutil.copy(certificate, context / "local-ca")
-        engine.checked("build", "--quiet", "--network=host", "--tag", tag, str(context),
-                       timeout=900)  # fmt: skip
+        engine.checked(
+            "build", "--quiet", "--network=host", "--tag", tag, str(context), timeout=900
+        )
     engine.checked("tag", LOCAL_IMAGES["python"], python_tag)
     # Debian 12 has one Python: a Dockerfile asking for another must not get it under its name.
-    version = engine.checked("run", "--rm", "--network=none", python_tag, "python", "-c",
-                             "import sys; print('%d.%d' % sys.version_info[:2])")  # fmt: skip
+    version = engine.checked(
+        "run",
+        "--rm",
+        "--network=none",
+        python_tag,
+        "python",
+        "-c",
+        "import sys; print('%d.%d' % sys.version_info[:2])",
+    )
     assert python_tag.startswith(f"python:{version.strip()}-"), (python_tag, version)
 
 
 def image_sizes(engine: Engine) -> dict[str, int]:
     """Bytes per image tag, for the closing note (`docker image ls`)."""
     sizes = {}
-    for line in engine.checked("image", "ls", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"
-                               ).splitlines():  # fmt: skip
+    for line in engine.checked(
+        "image", "ls", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"
+    ).splitlines():
         name, image_id = line.split()
         size = engine.checked("image", "inspect", "--format", "{{.Size}}", image_id).strip()
         sizes[name] = int(size)

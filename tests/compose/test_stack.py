@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.certs import self_signed
+
 from .conftest import DOMAIN, ENV_EXAMPLE, REPO, dockerfile_arg, read_env
 from .engine import Engine, build_local_images, cache_lock, image_sizes
 
@@ -46,10 +48,16 @@ class Stack:
 
     def compose(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
         return self.engine.docker(
-            "compose", "--project-directory", str(self.directory),
-            "--file", str(self.directory / "docker-compose.yml"), "--file", str(OVERRIDE),
-            *args, timeout=timeout,
-        )  # fmt: skip
+            "compose",
+            "--project-directory",
+            str(self.directory),
+            "--file",
+            str(self.directory / "docker-compose.yml"),
+            "--file",
+            str(OVERRIDE),
+            *args,
+            timeout=timeout,
+        )
 
     def checked(self, *args: str, timeout: float = 300) -> str:
         done = self.compose(*args, timeout=timeout)
@@ -59,8 +67,11 @@ class Stack:
     def in_netns(self, *command: str, timeout: float = 60) -> subprocess.CompletedProcess:
         return subprocess.run(
             ["nsenter", f"--net=/run/netns/{self.netns}", *command],
-            capture_output=True, text=True, timeout=timeout, cwd=REPO,  # for `-m tests...`
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=REPO,  # for `-m tests...`
+        )
 
     def logs(self, *services: str) -> str:
         return self.compose("logs", "--no-color", *services).stdout
@@ -68,17 +79,24 @@ class Stack:
     def served_certificate(self, port: int) -> str:
         """The SHA-256 fingerprint of the certificate nginx (443) or coturn (5349) presents."""
         hello = self.in_netns(
-            "openssl", "s_client", "-connect", f"{STACK_ADDRESS}:{port}", "-servername", DOMAIN,
+            "openssl",
+            "s_client",
+            "-connect",
+            f"{STACK_ADDRESS}:{port}",
+            "-servername",
+            DOMAIN,
             timeout=30,
-        )  # fmt: skip
+        )
         return fingerprint(hello.stdout)
 
 
 def fingerprint(pem: str) -> str:
     done = subprocess.run(
         ["openssl", "x509", "-noout", "-fingerprint", "-sha256"],
-        input=pem, capture_output=True, text=True,
-    )  # fmt: skip
+        input=pem,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 
@@ -87,8 +105,9 @@ def copy_checkout(target: Path) -> Path:
     """The files a clone would have (with this working tree's changes)."""
     listed = subprocess.run(
         ["git", "-C", str(REPO), "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        capture_output=True, check=True,
-    ).stdout.decode()  # fmt: skip
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
     for name in filter(None, listed.split("\0")):
         source = REPO / name
         if source.is_file():
@@ -112,10 +131,19 @@ def site_env() -> str:
 
 def make_compose_config(directory: Path) -> None:
     done = subprocess.run(
-        ["make", "--no-print-directory", "-C", str(REPO), "compose-config",
-         f"COMPOSE_ENV={directory / '.env'}", f"COMPOSE_RENDERED={directory / 'compose/rendered'}"],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            "make",
+            "--no-print-directory",
+            "-C",
+            str(REPO),
+            "compose-config",
+            f"COMPOSE_ENV={directory / '.env'}",
+            f"COMPOSE_RENDERED={directory / 'compose/rendered'}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -184,8 +212,11 @@ def test_stack_comes_up_healthy_after_init_exits_0(stack):
     assert running["init"]["State"] == "exited" and running["init"]["ExitCode"] == 0
     assert "is ready" in stack.logs("init")
     # Built here, from Debian's packages: no image came from a registry.
-    assert set(stack.image_sizes) >= {"visavis-signaling:local", "visavis-test/nginx:debian12",
-                                      "visavis-test/coturn:debian12"}  # fmt: skip
+    assert set(stack.image_sizes) >= {
+        "visavis-signaling:local",
+        "visavis-test/nginx:debian12",
+        "visavis-test/coturn:debian12",
+    }
 
 
 def test_containers_run_on_what_make_compose_config_rendered(stack):
@@ -221,14 +252,22 @@ def test_engine_kept_to_its_namespace_and_the_test_ranges(stack):
 
 
 def test_nginx_serves_the_client_and_proxies_healthz_to_signaling(stack):
-    curl = ["curl", "--silent", "--insecure", "--resolve", f"{DOMAIN}:443:{STACK_ADDRESS}",
-            "--resolve", f"{DOMAIN}:80:{STACK_ADDRESS}"]  # fmt: skip
+    curl = [
+        "curl",
+        "--silent",
+        "--insecure",
+        "--resolve",
+        f"{DOMAIN}:443:{STACK_ADDRESS}",
+        "--resolve",
+        f"{DOMAIN}:80:{STACK_ADDRESS}",
+    ]
     page = stack.in_netns(*curl, f"https://{DOMAIN}/")
     assert "<html" in page.stdout.lower()
     health = stack.in_netns(*curl, "--write-out", "%{http_code}", f"https://{DOMAIN}/healthz")
     assert health.stdout.endswith("200"), health.stdout
-    redirect = stack.in_netns(*curl, "--write-out", "%{http_code}", "--output", "/dev/null",
-                              f"http://{DOMAIN}/abc")  # fmt: skip
+    redirect = stack.in_netns(
+        *curl, "--write-out", "%{http_code}", "--output", "/dev/null", f"http://{DOMAIN}/abc"
+    )
     assert redirect.stdout == "301"
 
 
@@ -238,9 +277,13 @@ def test_two_browsers_call_through_nginx_signaling_and_the_coturn_container(stac
     listeners = stack.in_netns("ss", "-Hlunp", f"src {STACK_ADDRESS}:3478").stdout
     assert '"turnserver"' in listeners, listeners
     done = stack.in_netns(
-        sys.executable, "-m", "tests.deploy.test_call_through_deployment", DOMAIN, STACK_ADDRESS,
+        sys.executable,
+        "-m",
+        "tests.deploy.test_call_through_deployment",
+        DOMAIN,
+        STACK_ADDRESS,
         timeout=240,
-    )  # fmt: skip
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
     for pair in json.loads(done.stdout.splitlines()[-1]):
         assert pair is not None, "no selected candidate pair"
@@ -256,13 +299,7 @@ def test_renewed_certificate_reaches_nginx_and_coturn(stack, tmp_path):
     old = stack.served_certificate(443)
     assert old == stack.served_certificate(5349)
     given = stack.directory / "compose/certs"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-         "-nodes", "-days", "30", "-subj", f"/CN={DOMAIN}", "-addext",
-         f"subjectAltName=DNS:{DOMAIN}", "-keyout", str(given / "key.pem"),
-         "-out", str(given / "cert.pem")],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    self_signed(given, DOMAIN, [f"DNS:{DOMAIN}"], days=30)
     new = fingerprint((given / "cert.pem").read_text())
     try:
         # The README's path for a certificate of one's own: init installs it into the volume.
@@ -286,8 +323,7 @@ def test_renewed_certificate_reaches_nginx_and_coturn(stack, tmp_path):
 
 def test_down_with_volumes_leaves_nothing_behind(stack):
     project = ["--filter", "label=com.docker.compose.project=visavis", "--quiet"]
-    listings = (["ps", "--all", *project], ["volume", "ls", *project],
-                ["network", "ls", *project])  # fmt: skip
+    listings = (["ps", "--all", *project], ["volume", "ls", *project], ["network", "ls", *project])
     assert all(stack.engine.checked(*listing).strip() for listing in listings)  # control
     stack.checked("down", "--volumes", timeout=120)
     for listing in listings:
