@@ -9,10 +9,11 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from starlette import status
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     hub = hub_for(settings, metrics)
     service = Service(hub, metrics, settings, AddressLimits(settings))
     index = settings.frontend_dir / "index.html"
+    not_found_page = settings.frontend_dir / "not-found.html"
 
     async def healthz(request: Request) -> Response:
         return PlainTextResponse("ok")
@@ -64,10 +66,24 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return FileResponse(settings.frontend_dir / "favicon.svg")
 
     async def deep_link(request: Request) -> Response:
-        # `/<code>` opens the app on that meeting; anything else under `/` is not ours.
-        if parse_room_code(request.path_params["code"]) is None:
+        # `/<code>` opens the app on that meeting. Any other spelling the code parser accepts
+        # (case, no dashes, a trailing `/` or `.`) is sent there, so every copy of a link
+        # works and the address bar shows the canonical one; nginx sends these paths here.
+        path = request.url.path
+        code = parse_room_code(path)
+        if code is None:
             raise HTTPException(404)
+        if path != f"/{code}":
+            query = f"?{request.url.query}" if request.url.query else ""
+            return RedirectResponse(f"/{code}{query}", status.HTTP_301_MOVED_PERMANENTLY)
         return FileResponse(index)
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        # Every miss gets the app's own page with a way home (plain text if a custom
+        # VISAVIS_FRONTEND_DIR has none).
+        if not not_found_page.is_file():
+            return PlainTextResponse("not found", status.HTTP_404_NOT_FOUND)
+        return FileResponse(not_found_page, status.HTTP_404_NOT_FOUND)
 
     async def signaling_socket(websocket: WebSocket) -> None:
         await serve_member(websocket, service)
@@ -105,7 +121,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Mount("/js", StaticFiles(directory=static / "js"), name="js"),
             Mount("/css", StaticFiles(directory=static / "css"), name="css"),
             Route("/favicon.svg", favicon),
-            Route("/{code}", deep_link),
+            Route("/{path:path}", deep_link),
         ],
+        exception_handlers={status.HTTP_404_NOT_FOUND: not_found},
         lifespan=lifespan,
     )

@@ -158,7 +158,12 @@ def test_meeting_links_open_the_client(site):
     assert status == 200
     assert b"<html" in body.lower()
     assert "content-security-policy" in headers
-    assert site.request("/not-a-meeting/at/all")[0] == 404
+    # A pasted spelling is sent to the canonical link; anything else gets the app's own page.
+    status, headers, _ = site.request("/ABCD-EFGH-JKMN.")
+    assert status == 301 and headers["location"].endswith("/abcd-efgh-jkmn")
+    status, _, body = site.request("/not-a-meeting/at/all")
+    assert status == 404 and b"Page not found" in body
+    assert site.request("/metrics")[0] == 404  # loopback only, never through the site
 
 
 def test_http_redirects_to_https_except_the_acme_challenge(site):
