@@ -243,7 +243,6 @@ async def handle_frame(
     elif isinstance(request, Create):
         # VISAVIS_ACCESS=hosts: only a host that still exists may start a meeting.
         if service.sessions and not await service.sessions.may_create(host_cookie):
-            service.metrics.errors.labels("hosts-only").inc()
             raise ProtocolError("hosts-only")
         wait = limits.rooms.take(address)
         if wait:
