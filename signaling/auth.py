@@ -25,7 +25,7 @@ from .ceremony import RelyingParty
 from .config import Settings
 from .host_errors import HostRefused
 from .host_sessions import COOKIE, HostSessions
-from .hosts import Host, HostStore, b64url, new_host_id, token_hash
+from .hosts import Enrolment, Host, HostStore, b64url, new_host_id, token_hash
 from .limits import AddressLimits
 from .logs import event
 
@@ -140,7 +140,8 @@ def auth_routes(
     ]
 
 
-async def _usable_enrolment(store: HostStore, token: str):  # -> hosts.Enrolment
+async def _usable_enrolment(store: HostStore, token: str) -> Enrolment:
+    """The unused, unexpired enrolment of `token`; HostRefused("enrolment-...") otherwise."""
     enrolment = await store.enrolment(token_hash(token))
     if enrolment is None:
         raise HostRefused("enrolment-unknown")
