@@ -117,6 +117,10 @@ def site_settings(env: dict[str, str]) -> dict[str, object]:
         "coturn_external_ip": env.get("TURN_EXTERNAL_IP", ""),
         "coturn_allowed_peer_ips": env.get("TURN_ALLOWED_PEER_IPS", "").split(),
         "signaling_resume_secret": env["RESUME_SECRET"],
+        # Hosts need a state volume and a session secret in compose first (docs/operating.md,
+        # "Hosts"): until then the compose stack lets anyone start meetings.
+        "signaling_access": "open",
+        "signaling_state_dir": "",
         # nginx reaches signaling from the compose network: its X-Forwarded-For names the
         # client. Nothing else is on that network but the project's own containers.
         "signaling_trusted_proxies": [str(subnet)],

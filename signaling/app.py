@@ -18,7 +18,10 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
+from .auth import auth_routes
 from .config import ConfigError, Settings, load_settings
+from .host_sessions import HostSessions
+from .host_stores import host_store_for
 from .hub import Hub
 from .hub_memory import MemoryHub
 from .limits import AddressLimits
@@ -52,7 +55,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or load_settings()
     metrics = Metrics()
     hub = hub_for(settings, metrics)
-    service = Service(hub, metrics, settings, AddressLimits(settings))
+    limits = AddressLimits(settings)
+    store = host_store_for(settings)
+    sessions = HostSessions(settings, store)
+    service = Service(hub, metrics, settings, limits, sessions)
     index = settings.frontend_dir / "index.html"
     not_found_page = settings.frontend_dir / "not-found.html"
 
@@ -64,6 +70,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     async def favicon(request: Request) -> Response:
         return FileResponse(settings.frontend_dir / "favicon.svg")
+
+    async def enrol_page(request: Request) -> Response:
+        # `/enrol#<token>`: the token stays in the fragment, out of every server's logs.
+        return FileResponse(index)
 
     async def deep_link(request: Request) -> Response:
         # `/<code>` opens the app on that meeting. Any other spelling the code parser accepts
@@ -100,6 +110,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if store is not None:
+            await store.start()  # a folder it cannot write, or no Redis, stops the start
         await hub.start()  # the Redis hub connects here; unreachable Redis stops the start
         refresher = None
         if settings.turn_urls:
@@ -110,6 +122,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if refresher is not None:
             refresher.cancel()
         await hub.close()
+        if store is not None:
+            await store.close()
 
     static = settings.frontend_dir
     return Starlette(
@@ -117,6 +131,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/metrics", metrics_page),
             WebSocketRoute("/ws", signaling_socket),
+            *auth_routes(settings, store, sessions, limits),
+            Route("/enrol", enrol_page),
             Route("/", home),
             Mount("/js", StaticFiles(directory=static / "js"), name="js"),
             Mount("/css", StaticFiles(directory=static / "css"), name="css"),
