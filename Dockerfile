@@ -35,7 +35,8 @@ RUN python /usr/local/lib/visavis/install_signaling.py /wheelhouse/wheels.json /
  && rm -rf /wheelhouse \
  && groupadd --system --gid 10001 visavis \
  && useradd --system --uid 10001 --gid visavis --no-create-home --home-dir /nonexistent \
-      --shell /usr/sbin/nologin visavis
+      --shell /usr/sbin/nologin visavis \
+ && install -d -o visavis -g visavis -m 0700 /var/lib/visavis
 COPY frontend/ /opt/visavis/frontend/
 USER visavis:visavis
 EXPOSE 8000

@@ -5,7 +5,8 @@ template tests use (infra/render.yml) plus the signaling role's environment temp
 (compose/signaling-env.yml), with the site's values read from `.env`. Nothing here is a copy
 of a template. When `.env` leaves TURN_SECRET empty, a new secret is generated and written
 back into `.env`, because coturn reads it from its configuration file and cannot be handed
-it later; so is RESUME_SECRET (signaling signs resume tokens with it).
+it later; so are RESUME_SECRET (signaling signs resume tokens with it) and SESSION_SECRET
+(it signs hosts' sign-in cookies).
 
 Usage: python compose/render.py [--env-file .env] [--output compose/rendered]
 """
@@ -36,6 +37,8 @@ COMPOSE_LAYOUT = {
     "signaling_port": 8000,
     "nginx_signaling_upstream": "signaling:8000",
     "signaling_frontend_dir": "/opt/visavis/frontend",
+    # The `state` volume: the hosts and their passkeys (owned by the image's user).
+    "signaling_state_dir": "/var/lib/visavis",
     # Docker publishes 80/443 on the host's IPv6 addresses itself; the container may have none.
     "nginx_listen_ipv6": False,
     # The `tls` volume: filled by the init service (self-signed) or certbot (Let's Encrypt).
@@ -73,7 +76,7 @@ def read_env_file(path: Path) -> dict[str, str]:
     return values
 
 
-GENERATED_SECRETS = ("TURN_SECRET", "RESUME_SECRET")
+GENERATED_SECRETS = ("TURN_SECRET", "RESUME_SECRET", "SESSION_SECRET")
 
 
 def ensure_secrets(env_file: Path) -> None:
@@ -109,6 +112,9 @@ def site_settings(env: dict[str, str]) -> dict[str, object]:
             f"INTERNAL_SUBNET in .env must be a network like 10.86.53.0/24, "
             f"not {env.get('INTERNAL_SUBNET', '')!r}"
         ) from None
+    access = env.get("ACCESS", "hosts")
+    if access not in ("hosts", "open"):
+        raise SettingsError(f'ACCESS in .env must be "hosts" or "open", not {access!r}')
     settings: dict[str, object] = {
         **COMPOSE_LAYOUT,
         "render_distribution": DISTRIBUTION,
@@ -117,10 +123,8 @@ def site_settings(env: dict[str, str]) -> dict[str, object]:
         "coturn_external_ip": env.get("TURN_EXTERNAL_IP", ""),
         "coturn_allowed_peer_ips": env.get("TURN_ALLOWED_PEER_IPS", "").split(),
         "signaling_resume_secret": env["RESUME_SECRET"],
-        # Hosts need a state volume and a session secret in compose first (docs/operating.md,
-        # "Hosts"): until then the compose stack lets anyone start meetings.
-        "signaling_access": "open",
-        "signaling_state_dir": "",
+        "signaling_access": access,
+        "signaling_session_secret": env["SESSION_SECRET"],
         # nginx reaches signaling from the compose network: its X-Forwarded-For names the
         # client. Nothing else is on that network but the project's own containers.
         "signaling_trusted_proxies": [str(subnet)],

@@ -141,6 +141,7 @@ def test_nginx_serves_the_stack_and_passes_its_healthcheck(
     environment = {
         **read_env(site.rendered / "signaling.env"),
         "VISAVIS_FRONTEND_DIR": str(REPO / "frontend"),  # the image's copy of frontend/
+        "VISAVIS_STATE_DIR": str(tmp_path),  # the `state` volume
         "PATH": "/usr/bin:/bin",
     }
     signaling_log = (tmp_path / "signaling.log").open("w")
@@ -211,7 +212,8 @@ def test_nginx_serves_the_stack_and_passes_its_healthcheck(
             namespace, str(signaling_venv / "bin/python"), "-c", WEBSOCKET_CLIENT, timeout=30
         )
         assert call.returncode == 0, call.stderr[-2000:]
-        assert json.loads(call.stdout)["type"] == "joined"
+        # ACCESS=hosts (.env.example): signaling itself answers, refusing a stranger's meeting.
+        assert json.loads(call.stdout)["code"] == "hosts-only"
     finally:
         stop(nginx)
         stop(signaling)

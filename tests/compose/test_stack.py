@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.certs import self_signed
+from tests.deploy.test_call_through_deployment import HOST_NAME, assert_relayed_through
 
 from .conftest import DOMAIN, ENV_EXAMPLE, REPO, dockerfile_arg, read_env
 from .engine import Engine, build_local_images, cache_lock, image_sizes
@@ -276,23 +277,39 @@ def test_two_browsers_call_through_nginx_signaling_and_the_coturn_container(stac
     # The only TURN listener on the stack's address is the coturn container's turnserver.
     listeners = stack.in_netns("ss", "-Hlunp", f"src {STACK_ADDRESS}:3478").stdout
     assert '"turnserver"' in listeners, listeners
+    # ACCESS=hosts (.env.example): the host enrols from the link the README's command prints.
+    printed = stack.checked(
+        "exec",
+        "-T",
+        "signaling",
+        "python",
+        "-m",
+        "signaling",
+        "enrol",
+        "--name",
+        HOST_NAME,
+        "--url",
+        f"https://{DOMAIN}",
+    )
+    link = printed.split()[-1]
+    assert link.startswith(f"https://{DOMAIN}/enrol#"), printed
     done = stack.in_netns(
         sys.executable,
         "-m",
         "tests.deploy.test_call_through_deployment",
         DOMAIN,
         STACK_ADDRESS,
+        link,
         timeout=240,
     )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
-    for pair in json.loads(done.stdout.splitlines()[-1]):
-        assert pair is not None, "no selected candidate pair"
-        assert pair["policy"] == "relay"
-        assert (pair["local"], pair["remote"]) == ("relay", "relay"), pair
-        assert pair["localAddress"] == STACK_ADDRESS, pair
-        assert pair["bytesReceived"] > 0
+    assert_relayed_through(done, STACK_ADDRESS)
     # Both seats were taken on the signaling container, through nginx's /ws.
     assert stack.logs("signaling").count('"event":"seat-taken"') == seats_before + 2
+    # The host who enrolled outlives a restart: hosts are kept in the `state` volume.
+    hosts = ("exec", "-T", "signaling", "python", "-m", "signaling", "hosts")
+    assert HOST_NAME in stack.checked(*hosts)
+    stack.checked("restart", "signaling")
+    assert HOST_NAME in stack.checked(*hosts)
 
 
 def test_renewed_certificate_reaches_nginx_and_coturn(stack, tmp_path):

@@ -119,8 +119,12 @@ def expect_remote_video_playing(page: Page) -> None:
     assert page.evaluate(frames) > first, "the remote video is not decoding new frames"
 
 
+HOST_NAME = "deploy-test"  # the name every enrolment link of these tests is made for
+
+
 def call_through_relay(domain: str, address: str, enrolment_link: str) -> list[dict]:
-    """Enrol, make the call; returns each side's selected candidate pair."""
+    """Enrol with a link made for HOST_NAME, make the call; returns each side's selected
+    candidate pair."""
     # The browsers find the site's name at the test host's address; nothing else resolves.
     rules = f"--host-resolver-rules=MAP {domain} {address}"
     pin = f"--ignore-certificate-errors-spki-list={spki_pin(address)}"
@@ -130,7 +134,7 @@ def call_through_relay(domain: str, address: str, enrolment_link: str) -> list[d
         site = f"https://{domain}"
         host = open_page(browser, enrolment_link, passkeys=True)
         host.click("#enrol-button")
-        expect(host.locator("#host-name")).to_have_text("Signed in as deploy-test", timeout=15_000)
+        expect(host.locator("#host-name")).to_have_text(f"Signed in as {HOST_NAME}", timeout=15_000)
         host.click("#new-meeting")
         host.click("#join-now")  # the lobby, with the default devices
         expect(host.locator("#meeting-code")).to_have_text(CODE, timeout=15_000)
@@ -150,7 +154,7 @@ def call_through_relay(domain: str, address: str, enrolment_link: str) -> list[d
 
 
 def test_two_browsers_call_through_the_deployed_relay(deployment, first_deploy):
-    printed = deployment.make("enrol", "NAME=deploy-test")
+    printed = deployment.make("enrol", f"NAME={HOST_NAME}")
     link = [line for line in printed.splitlines() if line.startswith("https://")][-1]
     assert link.startswith(f"https://{deployment.domain}/enrol#"), printed
     done = subprocess.run(
@@ -167,12 +171,18 @@ def test_two_browsers_call_through_the_deployed_relay(deployment, first_deploy):
         text=True,
         timeout=240,
     )
+    assert_relayed_through(done, deployment.host.address)
+
+
+def assert_relayed_through(done: subprocess.CompletedProcess, address: str) -> None:
+    """`done` is this module run as a program: both people's selected candidate pairs were
+    relay to relay through the TURN server at `address`, and media arrived."""
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
     for pair in json.loads(done.stdout.splitlines()[-1]):
         assert pair is not None, "no selected candidate pair"
         assert pair["policy"] == "relay"
         assert (pair["local"], pair["remote"]) == ("relay", "relay"), pair
-        assert pair["localAddress"] == deployment.host.address, pair
+        assert pair["localAddress"] == address, pair
         assert pair["bytesReceived"] > 0
 
 
