@@ -19,13 +19,15 @@ from .hub import Connection, Hub
 from .limits import AddressLimits, TokenBucket
 from .logs import event
 from .metrics import Metrics
-from .protocol import Create, Join, Leave, ProtocolError, Signal
+from .protocol import Create, Join, Leave, Ping, Pong, ProtocolError, Signal
 from .tamper import tamper_fingerprints
 
 # A join refused for one of these counts towards the address's failed-join limit, which
 # makes guessing meeting codes impractical.
 FAILED_JOIN_CODES = frozenset({"bad-room-code", "room-not-found", "room-full", "room-restoring"})
 FLUSH_TIMEOUT = 1.0  # seconds to write what is queued when a session ends
+PING = protocol.encode(Ping()).encode()  # the client's heartbeat as it sends it
+PONG = protocol.encode(Pong())
 
 
 @dataclass(frozen=True)
@@ -179,12 +181,18 @@ async def _read_frames(conn: WebSocketConnection, service: Service, address: str
     websocket, metrics, settings = conn.websocket, service.metrics, service.settings
     frames = TokenBucket(settings.message_rate, settings.message_burst)
     volume = TokenBucket(settings.byte_rate, settings.byte_burst)
+    loop = asyncio.get_running_loop()
+    # A socket outside any room is closed this long after its last frame; heartbeats do
+    # not count, so a forgotten tab cannot hold a connection open with them alone.
+    idle_deadline = loop.time() + settings.idle_timeout
     while True:
         if service.hub.is_seated(conn):
             message = await websocket.receive()  # pings keep a seated socket honest
         else:
             try:
-                message = await asyncio.wait_for(websocket.receive(), settings.idle_timeout)
+                message = await asyncio.wait_for(
+                    websocket.receive(), max(idle_deadline - loop.time(), 0.001)
+                )
             except TimeoutError:
                 metrics.disconnects.labels("idle").inc()
                 await conn.send(protocol.encode(ProtocolError("idle").frame()))
@@ -203,15 +211,26 @@ async def _read_frames(conn: WebSocketConnection, service: Service, address: str
                 raise ProtocolError("rate-limited", retry_after=wait)
             frames.take(1)
             volume.take(len(frame))
-            await handle_frame(conn, service, frame, address)
+            if frame == PING:
+                await conn.send(PONG)  # the commonest frame of a quiet call: no decoding
+                continue
+            request = None
+            try:
+                request = await handle_frame(conn, service, frame, address)
+            finally:  # a refused request is activity too; only a heartbeat is not
+                if not isinstance(request, Ping):
+                    idle_deadline = loop.time() + settings.idle_timeout
         except ProtocolError as error:
             metrics.errors.labels(error.code).inc()
             await conn.send(protocol.encode(error.frame()))
 
 
-async def handle_frame(conn: Connection, service: Service, frame: bytes, address: str) -> None:
+async def handle_frame(
+    conn: Connection, service: Service, frame: bytes, address: str
+) -> protocol.ClientMessage:
     """Turn one client frame from `address` into a hub request, within the per-address
-    limits. Raises ProtocolError for a frame that is refused; answers go through `conn`."""
+    limits, and return the decoded message. Raises ProtocolError for a frame that is
+    refused; answers go through `conn`."""
     hub, limits, settings = service.hub, service.limits, service.settings
     if len(frame) > settings.max_frame_bytes:
         raise ProtocolError("too-large", f"{len(frame)} bytes, limit {settings.max_frame_bytes}")
@@ -240,3 +259,6 @@ async def handle_frame(conn: Connection, service: Service, frame: bytes, address
         await hub.create(conn)
     elif isinstance(request, Leave):
         await hub.leave(conn)
+    elif isinstance(request, Ping):
+        await conn.send(PONG)
+    return request
