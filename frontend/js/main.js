@@ -34,6 +34,12 @@ function networkChanged({type: event}) {
 }
 window.addEventListener('online', networkChanged);
 connection?.addEventListener?.('change', networkChanged);
+// After sleep or a long time in the background the socket may be dead yet OPEN: ask now.
+window.addEventListener('pageshow', () => session.checkServer());
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible') session.checkServer();
+});
+window.addEventListener('pagehide', () => session.pageHidden());
 
 // Read-only handle for the browser tests (tests/browser/), not an API: the current
 // RTCPeerConnection, whether the server holds our seat, and a forced ICE restart.

@@ -23,7 +23,8 @@ const randomId = () => crypto.getRandomValues(new Uint32Array(2)).join('-');
  * reloaded page (new connection) is told apart from a reconnected socket.
  *
  * Events: `remotestream`, `track`, `connectionstatechange`, `negotiated` ({local, remote}
- * SDP once stable), `control` (a control-channel message), `controlopen`, `gaveup`
+ * SDP once stable), `control` (a control-channel message), `controlopen`, `controlclose`
+ * (the other side closed the channel: it hung up or its page went away), `gaveup`
  * ('network', or 'security': ICE worked, DTLS did not), `error`.
  */
 export class Peer extends EventTarget {
@@ -100,6 +101,8 @@ export class Peer extends EventTarget {
     // One channel both sides create with the same id: no extra negotiation round.
     const control = pc.createDataChannel('control', {negotiated: true, id: 0});
     control.onopen = () => this.#emit('controlopen');
+    // Only the other side closing its connection (a hang-up, a closed tab) closes it.
+    control.onclose = () => this.#emit('controlclose');
     control.onmessage = ({data}) => {
       let message;
       try {
@@ -128,6 +131,11 @@ export class Peer extends EventTarget {
   /** The RTCPeerConnection itself, for stats and for tests. */
   get connection() {
     return this.#pc;
+  }
+
+  /** True while the control DataChannel is open: the other page is there, end to end. */
+  get controlOpen() {
+    return this.#control.readyState === 'open';
   }
 
   get negotiated() {
@@ -243,6 +251,7 @@ export class Peer extends EventTarget {
     clearTimeout(this.#connectTimer);
     pc.ontrack = pc.onicecandidate = pc.onconnectionstatechange = pc.onnegotiationneeded = null;
     pc.onsignalingstatechange = this.#control.onopen = this.#control.onmessage = null;
+    this.#control.onclose = null;
     this.#pendingCandidates = [];
     pc.close();
   }

@@ -166,13 +166,26 @@ export class CallSession extends EventTarget {
    * @param {boolean} moved another network (Wi-Fi to mobile), not a mere speed estimate
    */
   networkChanged(moved) {
-    this.#signaling.reconnectNow();
+    this.#signaling.checkNow();
     const peer = this.#link.peer;
     if (peer?.negotiated && (moved || peer.connectionState !== 'connected')) peer.restartIce();
   }
 
   restartIce() {
     this.#link.peer?.restartIce();
+  }
+
+  /**
+   * The page is going away (`pagehide`: closed, reloaded, navigated): the other person
+   * hears it at once. The seat stays ours for the grace period, so a reload takes it back.
+   */
+  pageHidden() {
+    this.#link.sayBye();
+  }
+
+  /** The tab is visible again, or the device woke up: is the server still there? */
+  checkServer() {
+    this.#signaling.checkNow();
   }
 
   // --- the phase machine
@@ -218,6 +231,7 @@ export class CallSession extends EventTarget {
   }
 
   #leaveRoom() {
+    this.#link.sayBye();
     if (this.#phase === 'in-room') this.#signaling.leave();
     if (this.#room) this.#seats.forgetResume(this.#room);
     this.#endCall();
@@ -254,12 +268,14 @@ export class CallSession extends EventTarget {
     this.#emit('joined', joined.room);
     this.#emit('meeting', joined.room);
     this.#link.present = joined.peer_present;
-    // A new seat rather than our old one: the other side has dropped our connection.
-    if (!joined.resumed) this.#link.close();
+    // A new seat rather than our old one: the other side has dropped our connection,
+    // unless it still works end to end (then only the server forgot us).
+    if (!joined.resumed && !this.#link.worksOn(joined.polite)) this.#link.close();
     this.#link.seat(joined.polite, joined.ice_servers);
     if (this.#link.peer) {
       // Back after the socket dropped: the call never stopped, so keep its connection.
       if (joined.peer_present) this.#link.greet();
+      else if (this.#link.worksOn(joined.polite)) this.#link.serverSaysLeft();
       this.#renderStatus();
     } else if (joined.peer_present) {
       this.#link.start(true).hello();
@@ -281,8 +297,7 @@ export class CallSession extends EventTarget {
     // Also sent after a server restart when the other seat's holder never came back, which
     // tells a person who was waiting alone nothing new.
     if (this.#phase !== 'in-room' || (!this.#link.peer && !this.#link.present)) return;
-    this.#link.present = false;
-    this.#link.wait('peerLeft');
+    this.#link.serverSaysLeft();
   }
 
   /** @param {import('./signaling.js').Relayed} frame */

@@ -2,6 +2,7 @@
 // each frame it receives into an event named after the frame's `type`, and reconnects by
 // itself while it holds (or asks for) a seat, taking the seat back with its resume token.
 import {errorAction} from './errors.js';
+import {Heartbeat} from './heartbeat.js';
 
 /**
  * @typedef {{urls: string|string[], username?: string, credential?: string}} IceServer
@@ -16,6 +17,10 @@ import {errorAction} from './errors.js';
 
 const OPEN = 1;
 const NORMAL_CLOSURE = 1000;
+// What `close` reports for a socket given up because it stopped answering the heartbeat
+// (the browser still had it open): 1006, as for any connection lost without a close frame.
+const ABNORMAL_CLOSURE = 1006;
+export const SILENT_SOCKET = 'no answer to the heartbeat';
 // Reconnect delays: doubling from BASE up to CAP, each drawn from [d/2, d] so that a
 // server restart does not get every client back in the same instant. CAP is low enough
 // that a client is back within a few seconds of the server.
@@ -58,6 +63,11 @@ export class Signaling extends EventTarget {
   /** @type {ReturnType<typeof setTimeout>|undefined} a reconnect is due */
   #timer = undefined;
   #retryAfterMs = 0;
+  #heartbeat = new Heartbeat({
+    ping: () => this.#send({type: 'ping'}),
+    dead: () => this.#closed(/** @type {WebSocket} */ (this.#socket), ABNORMAL_CLOSURE,
+      SILENT_SOCKET),
+  });
 
   constructor(url = socketUrl(globalThis.location), {WebSocket = globalThis.WebSocket} = {}) {
     super();
@@ -85,16 +95,18 @@ export class Signaling extends EventTarget {
     socket.onopen = () => {
       if (this.#entry) socket.send(JSON.stringify(this.#entry));
       for (const text of this.#outbox.splice(0)) socket.send(text);
+      this.#heartbeat.start();
       this.#emit('open');
     };
     socket.onmessage = ({data}) => {
+      this.#heartbeat.heard();
       let frame;
       try {
         frame = JSON.parse(data);
       } catch {
         return;
       }
-      if (!frame || typeof frame.type !== 'string') return;
+      if (!frame || typeof frame.type !== 'string' || frame.type === 'pong') return;
       if (frame.type === 'joined') {
         this.#entry = {type: 'join', room: frame.room, resume: frame.resume};
         this.#seated = true;
@@ -113,15 +125,17 @@ export class Signaling extends EventTarget {
       }
       this.#emit(frame.type, frame);
     };
-    socket.onclose = ({code, reason}) => {
-      if (this.#socket !== socket) return;
-      this.#socket = null;
-      this.#outbox = [];
-      this.#seated = false;
-      const reconnecting = Boolean(this.#entry) && !replaced;
-      if (reconnecting) this.#scheduleReconnect();
-      this.#emit('close', {code, reason, reconnecting});
-    };
+    socket.onclose = ({code, reason}) => this.#closed(socket, code, reason, replaced);
+  }
+
+  /**
+   * Ask the server for a sign of life now (the tab is visible again, the device is back
+   * online): a socket that stays silent is given up and a new one takes the seat back.
+   * Without a socket, a reconnect waiting out its backoff happens at once.
+   */
+  checkNow() {
+    if (this.open) this.#heartbeat.check();
+    else this.reconnectNow();
   }
 
   /** Try now instead of waiting out the backoff (e.g. the device came back online). */
@@ -150,10 +164,32 @@ export class Signaling extends EventTarget {
   /** Close on purpose: no `close` event and no reconnect follow. */
   close() {
     const socket = this.#socket;
+    this.#heartbeat.stop();
     this.#socket = null;
     this.#outbox = [];
     this.#forgetSeat();
     socket?.close(NORMAL_CLOSURE);
+  }
+
+  /**
+   * The socket is gone: closed by either side, or given up as silent (then it is closed
+   * here without waiting for a closing handshake that may never come).
+   * @param {WebSocket} socket @param {number} code @param {string} reason
+   * @param {boolean} [replaced] another tab took the seat
+   */
+  #closed(socket, code, reason, replaced = false) {
+    if (this.#socket !== socket) return;
+    this.#heartbeat.stop();
+    this.#socket = null;
+    this.#outbox = [];
+    this.#seated = false;
+    if (reason === SILENT_SOCKET) {
+      socket.onopen = socket.onmessage = socket.onclose = null;
+      socket.close(NORMAL_CLOSURE);
+    }
+    const reconnecting = Boolean(this.#entry) && !replaced;
+    if (reconnecting) this.#scheduleReconnect();
+    this.#emit('close', {code, reason, reconnecting});
   }
 
   #forgetSeat() {

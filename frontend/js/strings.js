@@ -31,6 +31,7 @@ export const strings = {
   peerLeft: 'The other person left. You can wait here for someone to join.',
   serverReconnecting: 'Reconnecting to the server… The call goes on meanwhile.',
   serverRetrying: 'Trying to reach the server…',
+  serverLostPeer: 'The server lost contact with the other person. The call goes on.',
   remoteMicOff: 'Their microphone is off',
   remoteCameraOff: 'Their camera is off',
 

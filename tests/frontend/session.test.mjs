@@ -409,3 +409,91 @@ test('a network change: the server at once; new candidates only if we moved or a
     session.networkChanged(false);
     assert.equal(FakeWebSocket.instances.length, sockets + 1, 'no waiting out the backoff');
   });
+
+/** The control channel opens, as it does once DTLS and SCTP are up. */
+function controlOpens(pc) {
+  const control = pc.channels[0];
+  control.readyState = 'open';
+  control.onopen();
+  return control;
+}
+
+test('peer-left while the connection works end to end: the call goes on, and their return '
+  + 'needs no new negotiation', async () => {
+  const {session, events, last, server, sent, pc, peers} = await inCall();
+  controlOpens(pc);
+  const offers = pc.offers;
+
+  server().serverSends({type: 'peer-left'});
+
+  assert.equal(session.peerConnection, pc);
+  assert.notEqual(pc.signalingState, 'closed');
+  assert.equal(last('status'), 'serverLostPeer');
+  assert.ok(!events.some(([type, key]) => type === 'waiting' && key === 'peerLeft'));
+
+  const signals = sent('signal').length;
+  server().serverSends({type: 'peer-joined', resumed: false}); // their socket is back
+  assert.equal(session.peerConnection, pc);
+  assert.equal(peers.length, 1);
+  assert.equal(pc.offers, offers, 'nothing renegotiated');
+  assert.equal(sent('signal').length, signals + 1, 'a hello tells them which one is ours');
+  assert.equal(last('status'), 'connected');
+});
+
+test('our own seat was released while the call went on: the new seat keeps the connection',
+  async (t) => {
+    t.mock.timers.enable({apis: ['setTimeout']});
+    const {session, last, server, pc, peers} = await inCall();
+    controlOpens(pc);
+    server().serverCloses(1006);
+    t.mock.timers.tick(3000);
+    server().serverOpens();
+    server().serverSends(joined({peer_present: true, resumed: false, resume: 'token-2'}));
+    assert.equal(session.peerConnection, pc);
+    assert.equal(peers.length, 1);
+    assert.equal(last('status'), 'connected');
+  });
+
+test('a new seat with another role, or a connection that does not work, starts afresh',
+  async (t) => {
+    t.mock.timers.enable({apis: ['setTimeout']});
+    const {session, server, pc} = await inCall();
+    controlOpens(pc);
+    server().serverCloses(1006);
+    t.mock.timers.tick(3000);
+    server().serverOpens();
+    server().serverSends(joined({peer_present: true, resumed: false, polite: true}));
+    assert.notEqual(session.peerConnection, pc);
+    assert.equal(pc.signalingState, 'closed');
+  });
+
+for (const [how, depart] of [
+  ['bye on the control channel', (control) => control.onmessage({data: '{"type":"bye"}'})],
+  ['their end of the channel closing', (control) => control.onclose()],
+]) {
+  test(`the other page went away (${how}): "left" at once, and no failure sentence`,
+    async () => {
+      const {session, events, last, pc} = await inCall();
+      const control = controlOpens(pc);
+      depart(control);
+      assert.equal(pc.signalingState, 'closed');
+      assert.equal(session.peerConnection, null);
+      assert.equal(last('status'), 'peerLeft');
+      assert.equal(last('waiting'), 'peerLeft');
+      assert.ok(!events.some(([type, detail]) => type === 'callerror' && detail.key));
+    });
+}
+
+test('pagehide and hang up say bye on the control channel; the seat is kept on pagehide',
+  async () => {
+    const {session, storage, sent, pc} = await inCall();
+    const control = controlOpens(pc);
+    session.pageHidden();
+    assert.deepEqual(control.sent.at(-1), {type: 'bye'});
+    assert.equal(sent('leave').length, 0, 'a reload takes the seat back');
+    assert.equal(storage.getItem(`visavis.resume.${ROOM}`), 'token-1');
+
+    session.hangUp();
+    assert.equal(control.sent.filter(({type}) => type === 'bye').length, 2);
+    assert.equal(sent('leave').length, 1);
+  });
