@@ -134,6 +134,7 @@ export class PeerLink {
   /** This page is going away (closed, reloaded, navigated): tell the other side at once. */
   sayBye() {
     this.peer?.sendControl({type: 'bye'});
+    this.peer?.closeControl();
   }
 
   /**

@@ -8,6 +8,8 @@ const DISCONNECTED_GRACE_MS = 3000;
 const CONNECT_TIMEOUT_MS = 10000;
 // ICE restarts in a row before giving up (one for a call that never connected).
 const MAX_ICE_RESTARTS = 2;
+// Longest wait for a closing control channel to deliver its last message (a `bye`).
+const CONTROL_FLUSH_MS = 1000;
 
 const randomId = () => crypto.getRandomValues(new Uint32Array(2)).join('-');
 
@@ -245,15 +247,30 @@ export class Peer extends EventTarget {
     return this.#pc.getStats();
   }
 
+  /**
+   * Close the control channel after what is queued on it (a `bye`): the other side sees
+   * it close at once, whereas a closing connection may leave it to notice by timeouts.
+   */
+  closeControl() {
+    if (this.#control.readyState === 'open') this.#control.close();
+  }
+
+  /** Close the connection; a control channel still closing (closeControl) may finish first. */
   close() {
     const pc = this.#pc;
+    const control = this.#control;
     clearTimeout(this.#disconnectedTimer);
     clearTimeout(this.#connectTimer);
     pc.ontrack = pc.onicecandidate = pc.onconnectionstatechange = pc.onnegotiationneeded = null;
-    pc.onsignalingstatechange = this.#control.onopen = this.#control.onmessage = null;
-    this.#control.onclose = null;
+    pc.onsignalingstatechange = control.onopen = control.onmessage = control.onclose = null;
     this.#pendingCandidates = [];
-    pc.close();
+    if (control.readyState !== 'closing') {
+      pc.close();
+      return;
+    }
+    const closeNow = () => pc.close();
+    control.onclose = closeNow;
+    setTimeout(closeNow, CONTROL_FLUSH_MS);
   }
 
   // Payloads for a connection of ours that a reload replaced are stale.

@@ -72,7 +72,8 @@ export class FakePeerConnection {
 
   createDataChannel(label, init) {
     const channel = {label, ...init, readyState: 'connecting', sent: [],
-      send(text) { this.sent.push(JSON.parse(text)); }};
+      send(text) { this.sent.push(JSON.parse(text)); },
+      close() { this.readyState = 'closing'; }};
     this.channels.push(channel);
     return channel;
   }

@@ -484,16 +484,36 @@ for (const [how, depart] of [
     });
 }
 
-test('pagehide and hang up say bye on the control channel; the seat is kept on pagehide',
+test('pagehide says bye and closes the control channel; the seat is kept for a reload',
   async () => {
     const {session, storage, sent, pc} = await inCall();
     const control = controlOpens(pc);
     session.pageHidden();
     assert.deepEqual(control.sent.at(-1), {type: 'bye'});
+    assert.equal(control.readyState, 'closing', 'its closing reaches the other side too');
     assert.equal(sent('leave').length, 0, 'a reload takes the seat back');
     assert.equal(storage.getItem(`visavis.resume.${ROOM}`), 'token-1');
+  });
 
+test('hang up says bye, and the connection closes once the channel delivered it',
+  async (t) => {
+    t.mock.timers.enable({apis: ['setTimeout']});
+    const {session, sent, pc} = await inCall();
+    const control = controlOpens(pc);
     session.hangUp();
-    assert.equal(control.sent.filter(({type}) => type === 'bye').length, 2);
+    assert.deepEqual(control.sent.at(-1), {type: 'bye'});
     assert.equal(sent('leave').length, 1);
+    assert.notEqual(pc.signalingState, 'closed', 'the bye is still on its way');
+    control.onclose();
+    assert.equal(pc.signalingState, 'closed');
+  });
+
+test('a control channel that never reports closing does not keep the connection open',
+  async (t) => {
+    t.mock.timers.enable({apis: ['setTimeout']});
+    const {session, pc} = await inCall();
+    controlOpens(pc);
+    session.hangUp();
+    t.mock.timers.tick(1000);
+    assert.equal(pc.signalingState, 'closed');
   });
