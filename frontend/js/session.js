@@ -6,11 +6,14 @@ import {onDetail} from './events.js';
 import {PeerLink} from './link.js';
 import {nextPhase} from './phases.js';
 import {LocalMedia} from './local-media.js';
+import {SeatClaim} from './seat-claim.js';
 import {SeatStore} from './seat-store.js';
 import {Signaling} from './signaling.js';
 
 /** Longest chat message sent, in characters. */
 export const MAX_CHAT = 2000;
+// How long a reloaded page waits for its old self to let go of the meeting's claim.
+const RELOAD_WAIT_MS = 1000;
 
 /**
  * Events (detail in parentheses; a `key` is a strings.js key, '' or null for none):
@@ -34,7 +37,10 @@ export class CallSession extends EventTarget {
   #signaling;
   #RTCPeerConnection;
   #seats;
+  #claim;
   #link;
+  /** @type {string|null} the lobby's note (a strings.js key) while no problem is shown */
+  #lobbyNote = null;
 
   /**
    * @param {object} options
@@ -45,15 +51,18 @@ export class CallSession extends EventTarget {
    * @param {() => Storage} [options.storage] this tab's storage (may throw when blocked)
    * @param {{setInterval: typeof setInterval, clearInterval: typeof clearInterval}} [options.clock]
    * @param {boolean} [options.relayOnly] relayed candidates only (test and debug: `?relay=1`)
+   * @param {LockManager} [options.locks] navigator.locks: tells a copied tab from a reload
    */
   constructor({url, WebSocket = globalThis.WebSocket,
     RTCPeerConnection = globalThis.RTCPeerConnection,
     mediaDevices = globalThis.navigator?.mediaDevices,
-    storage = () => globalThis.sessionStorage, clock = globalThis, relayOnly = false}) {
+    storage = () => globalThis.sessionStorage, clock = globalThis, relayOnly = false,
+    locks = globalThis.navigator?.locks}) {
     super();
     this.#signaling = new Signaling(url, {WebSocket});
     this.#RTCPeerConnection = RTCPeerConnection;
     this.#seats = new SeatStore(storage);
+    this.#claim = new SeatClaim(locks);
     this.media = new LocalMedia({mediaDevices, peer: () => this.#link.peer});
     this.#link = new PeerLink({
       emit: (type, detail) => this.#emit(type, detail),
@@ -94,16 +103,23 @@ export class CallSession extends EventTarget {
 
   /**
    * Opened at a meeting's address: a reload in a call takes the seat back at once; a link
-   * opened afresh shows the lobby. @param {string} room
+   * opened afresh shows the lobby, and so does a copy of a tab that is in the meeting (with
+   * a note; joining there moves the call). @param {string} room
    */
-  open(room) {
-    if (this.#seats.resumeToken(room)) this.#enterRoom(room, this.#seats.name ?? '');
-    else this.openLobby(room);
+  async open(room) {
+    if (!this.#seats.resumeToken(room)) this.openLobby(room);
+    else if (await this.#claim.claim(room, RELOAD_WAIT_MS)) this.#enterRoom(room, this.#seats.name ?? '');
+    else this.openLobby(room, 'openElsewhere');
   }
 
-  /** Before joining: preview, devices, name. @param {string|null} room null: a new meeting */
-  openLobby(room) {
+  /**
+   * Before joining: preview, devices, name.
+   * @param {string|null} room null: a new meeting
+   * @param {string|null} [note] a strings.js key shown in the lobby
+   */
+  openLobby(room, note = null) {
     this.#room = room;
+    this.#lobbyNote = note;
     this.#enter('lobby');
     if (!this.#RTCPeerConnection) {
       this.#emit('lobbyerror', {key: 'noWebRTC', fatal: true});
@@ -202,7 +218,7 @@ export class CallSession extends EventTarget {
     const {stream, problem} = await request;
     if (!this.media.settle(request, stream) || this.#phase !== 'lobby') return;
     this.#emit('preview', stream);
-    this.#emit('lobbyerror', {key: problem, fatal: false});
+    this.#emit('lobbyerror', {key: problem ?? this.#lobbyNote, fatal: false});
     this.#emit('controls', stream);
     this.#emit('devices', stream);
   }
@@ -239,6 +255,7 @@ export class CallSession extends EventTarget {
 
   #endCall() {
     this.#enter('ended');
+    this.#claim.release();
     this.#serverAway = false;
     this.#link.close();
     this.media.stop();
@@ -265,6 +282,7 @@ export class CallSession extends EventTarget {
     this.#serverAway = false;
     this.#room = joined.room;
     this.#seats.saveResume(joined.room, joined.resume);
+    this.#claim.claim(joined.room, Infinity); // held while seated: copies of this tab see it
     this.#emit('joined', joined.room);
     this.#emit('meeting', joined.room);
     this.#link.present = joined.peer_present;

@@ -52,6 +52,7 @@ export const strings = {
   roomFull: 'This meeting is full: two people are already in it.',
   roomNotFound: 'Meeting not found or expired. Check the code, or start a new meeting.',
   replaced: 'This meeting was opened in another tab or window, so it was closed here.',
+  openElsewhere: 'This meeting is open in another tab of this browser. Join now moves the call to this tab.',
   mediaDenied: 'Camera and microphone are blocked, so the other person cannot see or hear you. You can still see and hear them. To allow them, click the camera or lock icon in the address bar, allow camera and microphone, and reload.',
   mediaMissing: 'No camera or microphone was found, so the other person cannot see or hear you. You can still see and hear them.',
   cameraMissing: 'No camera was found: you join with audio only. The other person can hear you but not see you.',

@@ -215,4 +215,46 @@ export class FakeStorage {
   removeItem(key) {
     this.items.delete(key);
   }
+
+  /** What a duplicated tab starts with. */
+  copy() {
+    const copy = new FakeStorage();
+    copy.items = new Map(this.items);
+    return copy;
+  }
+}
+
+/** navigator.locks (exclusive locks only), shared by the "tabs" of one test. */
+export class FakeLocks {
+  #holders = new Set();
+  #queues = new Map();
+
+  request(name, {signal} = {}, callback) {
+    return new Promise((resolve, reject) => {
+      const waiter = {callback, resolve, reject};
+      if (!this.#holders.has(name)) {
+        this.#grant(name, waiter);
+        return;
+      }
+      const queue = this.#queues.get(name) ?? [];
+      this.#queues.set(name, queue);
+      queue.push(waiter);
+      signal?.addEventListener('abort', () => {
+        const index = queue.indexOf(waiter);
+        if (index < 0) return;
+        queue.splice(index, 1);
+        reject(domError('AbortError'));
+      });
+    });
+  }
+
+  #grant(name, {callback, resolve}) {
+    this.#holders.add(name);
+    Promise.resolve(callback({name})).then((value) => {
+      this.#holders.delete(name);
+      const next = this.#queues.get(name)?.shift();
+      if (next) this.#grant(name, next);
+      resolve(value);
+    });
+  }
 }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import {test} from 'node:test';
 
 import {CallSession} from '../../frontend/js/session.js';
-import {FakeMediaDevices, FakePeerConnection, FakeStorage, FakeStream, FakeTrack,
+import {FakeLocks, FakeMediaDevices, FakePeerConnection, FakeStorage, FakeStream, FakeTrack,
   FakeWebSocket} from './fakes.mjs';
 
 const ROOM = 'abcd-efgh-jkmn';
@@ -27,14 +27,14 @@ class QuickPeerConnection extends FakePeerConnection {
 /** Let every pending promise settle (media, descriptions, verification digests). */
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
-function makeSession({storage = new FakeStorage()} = {}) {
-  FakeWebSocket.instances = [];
+function makeSession({storage = new FakeStorage(), locks = undefined} = {}) {
+  const sockets = FakeWebSocket.instances = [];
   QuickPeerConnection.made = [];
   const polls = [];
   const clock = {setInterval: (poll) => polls.push(poll), clearInterval: () => {}};
   const mediaDevices = new FakeMediaDevices();
   const session = new CallSession({url: 'wss://meet.example.org/ws', WebSocket: FakeWebSocket,
-    RTCPeerConnection: QuickPeerConnection, mediaDevices, storage: () => storage, clock});
+    RTCPeerConnection: QuickPeerConnection, mediaDevices, storage: () => storage, clock, locks});
   const events = [];
   for (const type of ['phase', 'meeting', 'joined', 'status', 'callerror', 'lobbyerror',
     'waiting', 'preview', 'local', 'controls', 'devices', 'remotestream', 'remotemedia',
@@ -42,8 +42,9 @@ function makeSession({storage = new FakeStorage()} = {}) {
     session.addEventListener(type, ({detail}) => events.push([type, detail]));
   }
   const last = (type) => events.findLast(([seen]) => seen === type)?.[1];
-  const server = () => FakeWebSocket.instances.at(-1);
-  const sent = (type) => FakeWebSocket.instances.flatMap((socket) => socket.sent)
+  // This session's sockets, also when another session (a second tab) was made after it.
+  const server = () => sockets.at(-1);
+  const sent = (type) => sockets.flatMap((socket) => socket.sent)
     .filter((frame) => frame.type === type);
   return {session, storage, mediaDevices, events, last, server, sent, polls,
     peers: QuickPeerConnection.made};
@@ -517,3 +518,47 @@ test('a control channel that never reports closing does not keep the connection 
     t.mock.timers.tick(1000);
     assert.equal(pc.signalingState, 'closed');
   });
+
+test('a copy of a tab in the meeting opens the lobby with a note; Join there moves the call',
+  async (t) => {
+    const locks = new FakeLocks();
+    const storage = new FakeStorage();
+    const original = makeSession({storage, locks});
+    await seatedAlone({}, original);
+    await settle();
+
+    const copy = makeSession({storage: storage.copy(), locks}); // sessionStorage is copied
+    t.mock.timers.enable({apis: ['setTimeout']});
+    const opened = copy.session.open(ROOM);
+    await settle();
+    t.mock.timers.tick(1000); // the original does not let go
+    await opened;
+    await settle();
+    assert.equal(copy.session.phase, 'lobby');
+    assert.deepEqual(copy.last('lobbyerror'), {key: 'openElsewhere', fatal: false});
+    assert.equal(FakeWebSocket.instances.length, 0, 'the copy did not take the seat');
+    assert.equal(original.session.phase, 'in-room');
+
+    copy.session.join('');
+    await settle();
+    copy.server().serverOpens();
+    assert.deepEqual(copy.sent('join').at(-1), {type: 'join', room: ROOM, resume: 'token-1'});
+  });
+
+test('a reload finds the claim free and takes the seat back at once', async () => {
+  const locks = new FakeLocks();
+  const storage = new FakeStorage();
+  const before = makeSession({storage, locks});
+  await seatedAlone({}, before);
+  await settle();
+  before.session.pageHidden();
+  before.session.hangUp(); // stands in for the page going away: the lock goes with it
+  storage.setItem(`visavis.resume.${ROOM}`, 'token-1');
+
+  const reloaded = makeSession({storage, locks});
+  await reloaded.session.open(ROOM);
+  await settle();
+  assert.equal(reloaded.session.phase, 'joining');
+  reloaded.server().serverOpens();
+  assert.deepEqual(reloaded.sent('join').at(-1), {type: 'join', room: ROOM, resume: 'token-1'});
+});
