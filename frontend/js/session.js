@@ -160,7 +160,10 @@ export class CallSession extends EventTarget {
    */
   async switchDevice(kind, deviceId) {
     const trackKind = kind === 'videoinput' ? 'video' : 'audio';
-    if (this.media.hasTrack(trackKind)) await this.media.switchDevice(trackKind, deviceId);
+    // Mid-call a kind whose device went away is added back (switchDevice).
+    if (this.media.hasTrack(trackKind) || (this.inCall && this.media.stream)) {
+      await this.media.switchDevice(trackKind, deviceId);
+    }
     else if (this.#phase === 'lobby') await this.#preview({[trackKind]: deviceId});
   }
 

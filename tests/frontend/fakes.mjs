@@ -152,6 +152,16 @@ export class FakeTrack extends EventTarget {
     this.stopped = true;
   }
 
+  get readyState() {
+    return this.stopped ? 'ended' : 'live';
+  }
+
+  /** The device went away: unplugged, switched off, permission revoked. */
+  end() {
+    this.stopped = true;
+    this.dispatchEvent(new Event('ended'));
+  }
+
   getSettings() {
     return {deviceId: this.deviceId};
   }
@@ -186,9 +196,20 @@ export class FakeStream {
 /** navigator.mediaDevices with a camera and a microphone that always say yes. */
 export class FakeMediaDevices extends EventTarget {
   streams = []; // every stream handed out, in order
+  /**
+   * The error name to refuse a request for one device with, or null to say yes.
+   * @type {(kind: string, deviceId: string|undefined, live: FakeTrack[]) => string|null}
+   */
+  refuse = () => null;
 
   async getUserMedia(constraints) {
     const kinds = ['audio', 'video'].filter((kind) => constraints[kind]);
+    for (const kind of kinds) {
+      const live = this.streams.flatMap((stream) => stream.tracks)
+        .filter((track) => track.kind === kind && !track.stopped);
+      const refusal = this.refuse(kind, constraints[kind]?.deviceId?.exact, live);
+      if (refusal) throw domError(refusal);
+    }
     const stream = new FakeStream(kinds.map((kind) => new FakeTrack(kind,
       constraints[kind]?.deviceId?.exact)));
     this.streams.push(stream);
