@@ -197,9 +197,17 @@ export class Peer extends EventTarget {
     }
   }
 
-  /** New TURN credentials from the server (`ice-servers`): used by the next ICE gathering. */
+  /**
+   * New TURN credentials from the server (`ice-servers`): used by the next ICE gathering.
+   * Optional: a browser that refuses (older ones throw) keeps the old ones, and whatever
+   * step of a recovery comes next still runs.
+   */
   setIceServers(iceServers) {
-    this.#pc.setConfiguration({...this.#pc.getConfiguration(), iceServers});
+    try {
+      this.#pc.setConfiguration({...this.#pc.getConfiguration(), iceServers});
+    } catch (error) {
+      this.#fail(error);
+    }
   }
 
   /** New ICE credentials and candidates, negotiated like any other change. */
@@ -207,7 +215,11 @@ export class Peer extends EventTarget {
     if (this.#pc.signalingState === 'closed') return;
     clearTimeout(this.#disconnectedTimer);
     this.#restarts += 1;
-    this.#pc.restartIce();
+    try {
+      this.#pc.restartIce();
+    } catch (error) {
+      this.#fail(error); // a browser without it: the timer below still gives up in the end
+    }
     this.#expectConnection();
   }
 

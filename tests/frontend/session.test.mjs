@@ -562,3 +562,29 @@ test('a reload finds the claim free and takes the seat back at once', async () =
   reloaded.server().serverOpens();
   assert.deepEqual(reloaded.sent('join').at(-1), {type: 'join', room: ROOM, resume: 'token-1'});
 });
+
+test('a browser that throws on setConfiguration still resumes: each recovery step runs',
+  async (t) => {
+    t.mock.timers.enable({apis: ['setTimeout']});
+    const {session, last, server, sent, pc} = await inCall();
+    pc.setConfiguration = () => {
+      throw Object.assign(new Error('not supported'), {name: 'InvalidModificationError'});
+    };
+    pc.connectionState = 'disconnected';
+    server().serverCloses(1006);
+    t.mock.timers.tick(3000);
+    server().serverOpens();
+    const signals = sent('signal').length;
+    const restarts = pc.iceRestarts;
+    server().serverSends(joined({peer_present: true, resumed: true}));
+
+    assert.equal(session.peerConnection, pc);
+    assert.ok(sent('signal').length > signals, 'the hello still went out');
+    assert.equal(pc.iceRestarts, restarts + 1, 'and the broken path was restarted');
+    pc.connectionState = 'connected';
+    pc.onconnectionstatechange();
+    assert.equal(last('status'), 'connected');
+
+    server().serverSends({type: 'ice-servers', ice_servers: TURN}); // no throw either
+    assert.equal(session.phase, 'in-room');
+  });
