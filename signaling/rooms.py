@@ -11,7 +11,7 @@ import secrets
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from .hub import Connection
 from .protocol import ProtocolError
@@ -52,7 +52,7 @@ def parse_room_code(text: str) -> str | None:
     link to it (path or `?room=`); None for anything else."""
     text = normalize_code_text(text)
     if "/" in text or "?" in text:
-        text = _code_from_link(text)
+        text = normalize_code_text(_code_from_link(text))  # %E2%80%93 is a dash too
     letters = _SEPARATORS.sub("", text.lower())
     return _grouped(letters) if _CODE_LETTERS.fullmatch(letters) else None
 
@@ -91,7 +91,7 @@ def _code_from_link(link: str) -> str:
     if room:
         return room[0]
     segments = [segment for segment in parts.path.split("/") if segment]
-    return segments[-1] if segments else ""
+    return unquote(segments[-1]) if segments else ""
 
 
 class ResumeTokens:

@@ -42,7 +42,7 @@ export function parseRoomCode(input) {
     const segments = url.pathname.split('/').filter(Boolean);
     candidate = url.searchParams.get('room') ?? segments.at(-1) ?? '';
     try {
-      candidate = decodeURIComponent(candidate);
+      candidate = normalizeCodeText(decodeURIComponent(candidate)); // %E2%80%93 is a dash too
     } catch {
       return null;
     }
