@@ -14,7 +14,7 @@ from starlette import status
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from . import protocol
-from .config import Settings
+from .config import Settings, normalize_origin
 from .hub import Connection, Hub
 from .limits import AddressLimits, TokenBucket
 from .logs import event
@@ -126,13 +126,20 @@ class WebSocketConnection:
 
 def origin_allowed(websocket: WebSocket, public_url: str) -> bool:
     """Browsers must come from our own pages: another site's script could otherwise use a
-    visitor's browser against us. Clients without an Origin are not browsers."""
+    visitor's browser against us. Clients without an Origin are not browsers. Origins are
+    compared normalised: case, and the scheme's default port, never count."""
     origin = websocket.headers.get("origin")
     if origin is None:
         return True
-    if public_url:
-        return origin == public_url
-    return urlsplit(origin).netloc == websocket.headers.get("host")
+    try:
+        origin = normalize_origin(origin)
+        if public_url:
+            return origin == normalize_origin(public_url)
+        # The same host as the request: its scheme is the page's (TLS may end at nginx).
+        scheme = urlsplit(origin).scheme
+        return origin == normalize_origin(f"{scheme}://{websocket.headers.get('host', '')}")
+    except ValueError:  # "null" (a sandboxed page, a file) or a malformed header
+        return False
 
 
 async def serve_member(websocket: WebSocket, service: Service) -> None:
