@@ -5,11 +5,12 @@ import {renderSession} from './render.js';
 import {routeSession} from './routing.js';
 import {CallSession} from './session.js';
 import {bindShortcuts} from './shortcuts.js';
-import {socketUrl} from './signaling.js';
+import {serverAnswers, socketUrl} from './signaling.js';
 import * as ui from './ui.js';
 
 const session = new CallSession({
   url: socketUrl(location),
+  probe: serverAnswers, // tells a refused socket (wrong VISAVIS_PUBLIC_URL) from a lost one
   // Test and debug only: `?relay=1` allows relayed candidates alone (forces the TURN path).
   relayOnly: new URLSearchParams(location.search).get('relay') === '1',
 });

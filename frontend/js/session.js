@@ -52,14 +52,15 @@ export class CallSession extends EventTarget {
    * @param {{setInterval: typeof setInterval, clearInterval: typeof clearInterval}} [options.clock]
    * @param {boolean} [options.relayOnly] relayed candidates only (test and debug: `?relay=1`)
    * @param {LockManager} [options.locks] navigator.locks: tells a copied tab from a reload
+   * @param {(url: string) => Promise<boolean>} [options.probe] signaling.js serverAnswers
    */
   constructor({url, WebSocket = globalThis.WebSocket,
     RTCPeerConnection = globalThis.RTCPeerConnection,
     mediaDevices = globalThis.navigator?.mediaDevices,
     storage = () => globalThis.sessionStorage, clock = globalThis, relayOnly = false,
-    locks = globalThis.navigator?.locks}) {
+    locks = globalThis.navigator?.locks, probe = undefined}) {
     super();
-    this.#signaling = new Signaling(url, {WebSocket});
+    this.#signaling = new Signaling(url, {WebSocket, probe});
     this.#RTCPeerConnection = RTCPeerConnection;
     this.#seats = new SeatStore(storage);
     this.#claim = new SeatClaim(locks);
@@ -71,7 +72,8 @@ export class CallSession extends EventTarget {
     }, {RTCPeerConnection, clock, relayOnly, media: this.media});
     const frames = {'joined': this.#joined, 'peer-joined': this.#peerJoined,
       'peer-left': this.#peerLeft, 'signal': this.#relayed, 'ice-servers': this.#newIceServers,
-      'error': this.#refused, 'close': this.#socketClosed};
+      'error': this.#refused, 'close': this.#socketClosed,
+      'refused': () => this.#emit('callerror', {key: 'socketRefused', fatal: false})};
     for (const [type, react] of Object.entries(frames)) {
       onDetail(this.#signaling, type, (detail) => react.call(this, detail));
     }

@@ -44,7 +44,22 @@ export function backoffDelay(attempt, random = Math.random()) {
 }
 
 /**
- * Events: `open`, `close` (detail: {code, reason, reconnecting}), and one per server frame
+ * Whether the server answers plain HTTP (`/healthz` next to `/ws`): then a socket that
+ * never opens was refused (HTTP 403: the server's address setting does not match this
+ * page's), not lost on the way. @param {string} url the socket's @returns {Promise<boolean>}
+ */
+export async function serverAnswers(url) {
+  try {
+    const health = url.replace(/^ws/, 'http').replace(/\/ws$/, '/healthz');
+    return (await fetch(health, {cache: 'no-store'})).ok;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Events: `open`, `close` (detail: {code, reason, reconnecting}), `refused` (sockets do not
+ * open although the server answers: it refuses this page), and one per server frame
  * type (`joined`, `peer-joined`, `peer-left`, `signal`, `error`, `ice-servers`; detail: the
  * frame; an `error` that will be retried has `retrying: true`).
  */
@@ -63,16 +78,26 @@ export class Signaling extends EventTarget {
   /** @type {ReturnType<typeof setTimeout>|undefined} a reconnect is due */
   #timer = undefined;
   #retryAfterMs = 0;
+  #probe;
+  #refusalTold = false; // once per run of sockets that never open
   #heartbeat = new Heartbeat({
     ping: () => this.#send({type: 'ping'}),
     dead: () => this.#closed(/** @type {WebSocket} */ (this.#socket), ABNORMAL_CLOSURE,
       SILENT_SOCKET),
   });
 
-  constructor(url = socketUrl(globalThis.location), {WebSocket = globalThis.WebSocket} = {}) {
+  /**
+   * @param {string} [url] @param {object} [options]
+   * @param {typeof WebSocket} [options.WebSocket]
+   * @param {(url: string) => Promise<boolean>} [options.probe] serverAnswers in the browser;
+   *   none (never asks) by default, so that tests send nothing anywhere
+   */
+  constructor(url = socketUrl(globalThis.location),
+    {WebSocket = globalThis.WebSocket, probe = async () => false} = {}) {
     super();
     this.#url = url;
     this.#WebSocket = WebSocket;
+    this.#probe = probe;
   }
 
   get open() {
@@ -92,7 +117,10 @@ export class Signaling extends EventTarget {
     const socket = new this.#WebSocket(this.#url);
     this.#socket = socket;
     let replaced = false;
+    let opened = false;
     socket.onopen = () => {
+      opened = true;
+      this.#refusalTold = false;
       if (this.#entry) socket.send(JSON.stringify(this.#entry));
       for (const text of this.#outbox.splice(0)) socket.send(text);
       this.#heartbeat.start();
@@ -125,7 +153,10 @@ export class Signaling extends EventTarget {
       }
       this.#emit(frame.type, frame);
     };
-    socket.onclose = ({code, reason}) => this.#closed(socket, code, reason, replaced);
+    socket.onclose = ({code, reason}) => {
+      if (!opened && this.#socket === socket && !this.#refusalTold) this.#checkRefusal();
+      this.#closed(socket, code, reason, replaced);
+    };
   }
 
   /**
@@ -190,6 +221,11 @@ export class Signaling extends EventTarget {
     const reconnecting = Boolean(this.#entry) && !replaced;
     if (reconnecting) this.#scheduleReconnect();
     this.#emit('close', {code, reason, reconnecting});
+  }
+
+  async #checkRefusal() {
+    this.#refusalTold = true;
+    if (await this.#probe(this.#url)) this.#emit('refused');
   }
 
   #forgetSeat() {

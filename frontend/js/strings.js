@@ -69,6 +69,7 @@ export const strings = {
   micSwitchFailed: 'That microphone could not be started, so the call keeps the one it had.',
   cameraSwitchFailed: 'That camera could not be started (another app may be using it), so the call keeps the one it had.',
   meetingLost: 'The server lost this meeting. The call goes on, but cannot be restored if it breaks.',
+  socketRefused: 'The server refused the connection from this page, so the call cannot start. If you run this server, check that VISAVIS_PUBLIC_URL is the address in your address bar.',
   socketClosed: 'Lost the connection to the server. Reload the page to try again.',
   serverError: 'Something went wrong:',
   backHome: 'Home',

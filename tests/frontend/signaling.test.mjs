@@ -262,3 +262,44 @@ test('checkNow: pings an open socket at once; reconnects at once without one', (
   signaling.checkNow();
   assert.equal(sockets.length, 2, 'no waiting out the backoff');
 });
+
+test('sockets that never open while the server answers: refused, said once per run', async (t) => {
+  FakeWebSocket.instances = [];
+  const asked = [];
+  const signaling = new Signaling('wss://meet.example.org/ws', {WebSocket: FakeWebSocket,
+    probe: async (url) => { asked.push(url); return true; }});
+  let refusals = 0;
+  signaling.addEventListener('refused', () => { refusals += 1; });
+  t.mock.timers.enable({apis: ['setTimeout']});
+  signaling.join('abcd-efgh-jkmn');
+  FakeWebSocket.instances[0].serverCloses(1006); // HTTP 403: the browser says only 1006
+  await new Promise((resolve) => setImmediate(resolve));
+  t.mock.timers.tick(3000);
+  FakeWebSocket.instances[1].serverCloses(1006);
+  await new Promise((resolve) => setImmediate(resolve));
+
+  assert.deepEqual(asked, ['wss://meet.example.org/ws']);
+  assert.equal(refusals, 1);
+  assert.equal(FakeWebSocket.instances.length, 2, 'and it keeps trying meanwhile');
+});
+
+test('a socket lost after it opened, or a server that does not answer, is no refusal',
+  async (t) => {
+    FakeWebSocket.instances = [];
+    const asked = [];
+    const signaling = new Signaling('wss://meet.example.org/ws', {WebSocket: FakeWebSocket,
+      probe: async (url) => { asked.push(url); return false; }});
+    let refusals = 0;
+    signaling.addEventListener('refused', () => { refusals += 1; });
+    t.mock.timers.enable({apis: ['setTimeout']});
+    signaling.join('abcd-efgh-jkmn');
+    FakeWebSocket.instances[0].serverOpens();
+    FakeWebSocket.instances[0].serverCloses(1006);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(asked, [], 'it opened: lost on the way, not refused');
+    t.mock.timers.tick(3000);
+    FakeWebSocket.instances[1].serverCloses(1006); // the server is down altogether
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(asked.length, 1);
+    assert.equal(refusals, 0);
+  });
