@@ -94,12 +94,36 @@ export class PeerLink {
       peer.polite === polite);
   }
 
+  /** The server says the other seat is taken again (`peer-joined`). */
+  arrived() {
+    this.present = true;
+    // A connection that negotiated may still be good (only their socket came back): tell
+    // them which one is ours; if they reloaded, their fresh connection answers with a new one.
+    if (this.peer?.negotiated) this.greet();
+    else this.start(false);
+  }
+
+  /**
+   * A `signal` payload from the other side (docs/protocol.md, what `data` holds).
+   * @param {import('./peer.js').SignalPayload} data
+   */
+  relayed(data) {
+    // Without a peer the payload belongs to a negotiation that `peer-joined` restarts.
+    if (!this.peer) return;
+    // A payload from a connection we never negotiated with: the other page reloaded.
+    if (this.peer.isFromAnotherConnection(data)) this.start(data.description?.type === 'offer');
+    /** @type {Peer} */ (this.peer).handleSignal(data);
+  }
+
   /**
    * The server says the other seat is free (`peer-left`). The media path is the truth:
    * while our connection to them works, their server socket died, not their page, and the
    * call goes on until they come back or the connection ends.
    */
   serverSaysLeft() {
+    // Also sent after a server restart when the other seat's holder never came back, which
+    // tells a person who was waiting alone nothing new.
+    if (!this.peer && !this.present) return;
     this.present = false;
     const peer = this.peer;
     if (peer && peer.connectionState === 'connected' && peer.controlOpen) {

@@ -307,31 +307,18 @@ export class CallSession extends EventTarget {
     }
   }
 
+  // The other seat's frames matter only while we hold ours (link.js reacts to them).
   #peerJoined() {
-    if (this.#phase !== 'in-room') return;
-    this.#link.present = true;
-    // A connection that negotiated may still be good (only their socket came back): tell
-    // them which one is ours; if they reloaded, their fresh connection answers with a new one.
-    if (this.#link.peer?.negotiated) this.#link.greet();
-    else this.#link.start(false);
+    if (this.#phase === 'in-room') this.#link.arrived();
   }
 
   #peerLeft() {
-    // Also sent after a server restart when the other seat's holder never came back, which
-    // tells a person who was waiting alone nothing new.
-    if (this.#phase !== 'in-room' || (!this.#link.peer && !this.#link.present)) return;
-    this.#link.serverSaysLeft();
+    if (this.#phase === 'in-room') this.#link.serverSaysLeft();
   }
 
   /** @param {import('./signaling.js').Relayed} frame */
   #relayed({data = {}}) {
-    // Without a peer the payload belongs to a negotiation that `peer-joined` restarts.
-    if (this.#phase !== 'in-room' || !this.#link.peer) return;
-    // A payload from a connection we never negotiated with: the other page reloaded.
-    if (this.#link.peer.isFromAnotherConnection(data)) {
-      this.#link.start(data.description?.type === 'offer');
-    }
-    this.#link.peer.handleSignal(data);
+    if (this.#phase === 'in-room') this.#link.relayed(data);
   }
 
   /** @param {import('./signaling.js').IceServers} frame */
