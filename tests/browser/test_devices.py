@@ -84,7 +84,7 @@ def test_a_microphone_that_goes_away_is_replaced_by_the_default(new_page) -> Non
     host, guest, _ = start_call(new_page, init_script=DEVICES)
     before = sender_track(host, "audio")
 
-    host.evaluate("window.unplug('audio')")
+    host.evaluate("window.unpluggedAt = Date.now(); window.unplug('audio')")
 
     host.wait_for_function(
         f"""() => {{
@@ -93,6 +93,8 @@ def test_a_microphone_that_goes_away_is_replaced_by_the_default(new_page) -> Non
             return track && track.readyState === 'live' && track.id !== {before["id"]!r};
         }}"""
     )
+    took = host.evaluate("Date.now() - window.unpluggedAt")
+    print(f"\nmicrophone gone -> the default one sent: {took} ms (page clock)")
     expect(host.locator("#call-error")).to_contain_text("default microphone")
     expect(host.locator("#toggle-mic")).to_be_enabled()
     expect(guest.locator("#remote-mic-off")).to_be_hidden()
@@ -102,9 +104,15 @@ def test_a_microphone_that_goes_away_is_replaced_by_the_default(new_page) -> Non
 def test_a_camera_that_goes_away_with_no_other_is_off_and_can_be_picked_again(new_page) -> None:
     host, guest, _ = start_call(new_page, init_script=DEVICES)
 
-    host.evaluate("window.refuse.video = 'NotFoundError'; window.unplug('video')")
+    host.evaluate(
+        "window.refuse.video = 'NotFoundError'; window.unpluggedAt = Date.now();"
+        "window.unplug('video')"
+    )
 
     expect(host.locator("#call-error")).to_contain_text("camera went away")
+    guest.wait_for_function("!document.getElementById('remote-camera-off').hidden", polling=10)
+    took = guest.evaluate("Date.now()") - host.evaluate("window.unpluggedAt")
+    print(f"\ncamera gone, no other -> said here and shown off on the other side within {took} ms")
     expect(host.locator("#toggle-camera")).to_have_attribute("aria-pressed", "true")
     expect(host.locator("#toggle-camera")).to_be_disabled()
     expect(guest.locator("#remote-camera-off")).to_be_visible()  # the truth, not "on"
