@@ -54,13 +54,34 @@ def _client_files(directory: Path) -> Path:
     return directory
 
 
-def _origin(url: str) -> str:
-    if not url:
-        return ""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def normalize_origin(url: str) -> str:
+    """The origin of an http(s) URL as browsers send it in `Origin`: `scheme://host[:port]`,
+    scheme and host in lower case, the scheme's default port dropped; any path is ignored.
+    Raises ValueError with a phrase for anything else (no host, a user name, a bad port)."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
         raise ValueError(f"{url!r} is not an http(s) URL")
-    return f"{parts.scheme}://{parts.netloc}"
+    if parts.username is not None:
+        # Never repeated: it may hold a password too.
+        raise ValueError("holds a user name; give only scheme, host and port")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"{url!r} has a port that is not a number from 0 to 65535") from None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return (
+        f"{scheme}://{host}"
+        if port in (None, _DEFAULT_PORTS[scheme])
+        else (f"{scheme}://{host}:{port}")
+    )
+
+
+def _origin(url: str) -> str:
+    return normalize_origin(url) if url else ""
 
 
 def _networks(networks: tuple[str, ...]) -> tuple[str, ...]:

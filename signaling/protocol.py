@@ -28,8 +28,13 @@ class Leave(msgspec.Struct, tag="leave", tag_field="type", forbid_unknown_fields
     pass
 
 
-ClientMessage = Create | Join | Signal | Leave
-CLIENT_TYPES = frozenset({"create", "join", "signal", "leave"})
+class Ping(msgspec.Struct, tag="ping", tag_field="type", forbid_unknown_fields=True):
+    """The client's heartbeat: a socket that stops answering is dead, even when the
+    browser still says it is open (a sleeping laptop, a NAT that forgot the connection)."""
+
+
+ClientMessage = Create | Join | Signal | Leave | Ping
+CLIENT_TYPES = frozenset({"create", "join", "signal", "leave", "ping"})
 
 # --- server → client -------------------------------------------------------------------
 
@@ -57,6 +62,10 @@ class Relayed(msgspec.Struct, tag="signal", tag_field="type"):
 
 class IceServers(msgspec.Struct, tag="ice-servers", tag_field="type"):
     ice_servers: list[dict[str, Any]]
+
+
+class Pong(msgspec.Struct, tag="pong", tag_field="type"):
+    pass
 
 
 class Error(msgspec.Struct, tag="error", tag_field="type", omit_defaults=True):

@@ -8,9 +8,10 @@ import hashlib
 import hmac
 import re
 import secrets
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from .hub import Connection
 from .protocol import ProtocolError
@@ -21,6 +22,13 @@ CODE_GROUPS = (4, 4, 4)  # 12 letters: 23**12 ≈ 2**54
 CODE_LENGTH = sum(CODE_GROUPS)
 _CODE_LETTERS = re.compile(f"[{CODE_ALPHABET}]{{{CODE_LENGTH}}}")
 _SEPARATORS = re.compile(r"[\s\-_.]+")
+# What other apps put into a pasted code (frontend/js/codes.js has the same rules): every
+# dash-like character (and the minus sign) is a separator, invisible format characters
+# (soft hyphen, zero-width spaces and joiners, byte order mark) are nothing, and quotes,
+# brackets and sentence punctuation around it are not part of it.
+_WRAPPING_CATEGORIES = frozenset({"Ps", "Pe", "Pi", "Pf"})
+_WRAPPING_LEADING = frozenset("<>\"'.,;:!*")
+_WRAPPING_TRAILING = _WRAPPING_LEADING | {"?"}
 
 ROLES = (False, True)  # `polite` of the first seat taken (the creator's), then of the second
 ROOM_STATES = ("empty", "waiting", "in-call", "reconnecting")
@@ -42,20 +50,48 @@ def _grouped(letters: str) -> str:
 def parse_room_code(text: str) -> str | None:
     """Canonical `abcd-efgh-jkmn` from a code in any case, with or without separators, or a
     link to it (path or `?room=`); None for anything else."""
-    text = text.strip()
+    text = normalize_code_text(text)
     if "/" in text or "?" in text:
-        text = _code_from_link(text)
+        text = normalize_code_text(_code_from_link(text))  # %E2%80%93 is a dash too
     letters = _SEPARATORS.sub("", text.lower())
     return _grouped(letters) if _CODE_LETTERS.fullmatch(letters) else None
 
 
+def normalize_code_text(text: str) -> str:
+    """Pasted text as people mean it: Unicode NFKC (full-width letters become ASCII), dashes
+    as '-', invisible characters dropped, surrounding punctuation trimmed."""
+    kept = []
+    for char in unicodedata.normalize("NFKC", text):
+        category = unicodedata.category(char)
+        if category == "Cf":
+            continue
+        kept.append("-" if category == "Pd" or char == "\u2212" else char)
+    start, end = 0, len(kept)
+    while start < end and _wrapping(kept[start], _WRAPPING_LEADING):
+        start += 1
+    while end > start and _wrapping(kept[end - 1], _WRAPPING_TRAILING):
+        end -= 1
+    return "".join(kept[start:end])
+
+
+def _wrapping(char: str, punctuation: frozenset[str]) -> bool:
+    return (
+        char.isspace()
+        or char in punctuation
+        or unicodedata.category(char) in (_WRAPPING_CATEGORIES)
+    )
+
+
 def _code_from_link(link: str) -> str:
-    parts = urlsplit(link if "//" in link or link.startswith("/") else "//" + link)
+    try:
+        parts = urlsplit(link if "//" in link or link.startswith("/") else "//" + link)
+    except ValueError:  # e.g. an unbalanced "[" read as an IPv6 host
+        return ""
     room = parse_qs(parts.query).get("room")
     if room:
         return room[0]
     segments = [segment for segment in parts.path.split("/") if segment]
-    return segments[-1] if segments else ""
+    return unquote(segments[-1]) if segments else ""
 
 
 class ResumeTokens:

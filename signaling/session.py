@@ -14,19 +14,21 @@ from starlette import status
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from . import protocol
-from .config import Settings
+from .config import Settings, normalize_origin
 from .host_sessions import COOKIE, HostSessions
 from .hub import Connection, Hub
 from .limits import AddressLimits, TokenBucket
 from .logs import event
 from .metrics import Metrics
-from .protocol import Create, Join, Leave, ProtocolError, Signal
+from .protocol import Create, Join, Leave, Ping, Pong, ProtocolError, Signal
 from .tamper import tamper_fingerprints
 
 # A join refused for one of these counts towards the address's failed-join limit, which
 # makes guessing meeting codes impractical.
 FAILED_JOIN_CODES = frozenset({"bad-room-code", "room-not-found", "room-full", "room-restoring"})
 FLUSH_TIMEOUT = 1.0  # seconds to write what is queued when a session ends
+PING = protocol.encode(Ping()).encode()  # the client's heartbeat as it sends it
+PONG = protocol.encode(Pong())
 
 
 @dataclass(frozen=True)
@@ -127,13 +129,20 @@ class WebSocketConnection:
 
 def origin_allowed(websocket: WebSocket, public_url: str) -> bool:
     """Browsers must come from our own pages: another site's script could otherwise use a
-    visitor's browser against us. Clients without an Origin are not browsers."""
+    visitor's browser against us. Clients without an Origin are not browsers. Origins are
+    compared normalised: case, and the scheme's default port, never count."""
     origin = websocket.headers.get("origin")
     if origin is None:
         return True
-    if public_url:
-        return origin == public_url
-    return urlsplit(origin).netloc == websocket.headers.get("host")
+    try:
+        origin = normalize_origin(origin)
+        if public_url:
+            return origin == normalize_origin(public_url)
+        # The same host as the request: its scheme is the page's (TLS may end at nginx).
+        scheme = urlsplit(origin).scheme
+        return origin == normalize_origin(f"{scheme}://{websocket.headers.get('host', '')}")
+    except ValueError:  # "null" (a sandboxed page, a file) or a malformed header
+        return False
 
 
 async def serve_member(websocket: WebSocket, service: Service) -> None:
@@ -184,12 +193,18 @@ async def _read_frames(
     websocket, metrics, settings = conn.websocket, service.metrics, service.settings
     frames = TokenBucket(settings.message_rate, settings.message_burst)
     volume = TokenBucket(settings.byte_rate, settings.byte_burst)
+    loop = asyncio.get_running_loop()
+    # A socket outside any room is closed this long after its last frame; heartbeats do
+    # not count, so a forgotten tab cannot hold a connection open with them alone.
+    idle_deadline = loop.time() + settings.idle_timeout
     while True:
         if service.hub.is_seated(conn):
             message = await websocket.receive()  # pings keep a seated socket honest
         else:
             try:
-                message = await asyncio.wait_for(websocket.receive(), settings.idle_timeout)
+                message = await asyncio.wait_for(
+                    websocket.receive(), max(idle_deadline - loop.time(), 0.001)
+                )
             except TimeoutError:
                 metrics.disconnects.labels("idle").inc()
                 await conn.send(protocol.encode(ProtocolError("idle").frame()))
@@ -208,7 +223,15 @@ async def _read_frames(
                 raise ProtocolError("rate-limited", retry_after=wait)
             frames.take(1)
             volume.take(len(frame))
-            await handle_frame(conn, service, frame, address, host_cookie)
+            if frame == PING:
+                await conn.send(PONG)  # the commonest frame of a quiet call: no decoding
+                continue
+            request = None
+            try:
+                request = await handle_frame(conn, service, frame, address, host_cookie)
+            finally:  # a refused request is activity too; only a heartbeat is not
+                if not isinstance(request, Ping):
+                    idle_deadline = loop.time() + settings.idle_timeout
         except ProtocolError as error:
             metrics.errors.labels(error.code).inc()
             await conn.send(protocol.encode(error.frame()))
@@ -216,10 +239,11 @@ async def _read_frames(
 
 async def handle_frame(
     conn: Connection, service: Service, frame: bytes, address: str, host_cookie: str | None = None
-) -> None:
+) -> protocol.ClientMessage:
     """Turn one client frame from `address` into a hub request, within the per-address
-    limits; `host_cookie` is the host session cookie the socket's upgrade carried, if any.
-    Raises ProtocolError for a frame that is refused; answers go through `conn`."""
+    limits, and return the decoded message; `host_cookie` is the host session cookie the
+    socket's upgrade carried, if any. Raises ProtocolError for a frame that is refused;
+    answers go through `conn`."""
     hub, limits, settings = service.hub, service.limits, service.settings
     if len(frame) > settings.max_frame_bytes:
         raise ProtocolError("too-large", f"{len(frame)} bytes, limit {settings.max_frame_bytes}")
@@ -251,3 +275,6 @@ async def handle_frame(
         await hub.create(conn)
     elif isinstance(request, Leave):
         await hub.leave(conn)
+    elif isinstance(request, Ping):
+        await conn.send(PONG)
+    return request

@@ -27,8 +27,9 @@ export const hasRelay = (iceServers) => iceServers.some(({urls}) =>
 export class PeerLink {
   /** @type {Peer|null} */
   peer = null;
-  /** The server's word on the other seat. */
-  present = false;
+  #present = false;
+  // The server said they left while our connection to them still worked: the call goes on.
+  #serverLostThem = false;
   /** Our name for the other person ('' for none), sent on the control channel. */
   name = '';
   #waiting = ''; // the status key while nobody else is here
@@ -63,11 +64,80 @@ export class PeerLink {
     this.#media = media;
   }
 
+  /** The server's word on the other seat. */
+  get present() {
+    return this.#present;
+  }
+
+  set present(present) {
+    this.#present = present;
+    if (present) this.#serverLostThem = false;
+  }
+
   /** The status line's key: waiting, or the connection's state ('' when the error says why). */
   get statusKey() {
     if (!this.peer) return this.#waiting;
     if (this.#iceError) return '';
-    return CONNECTION_STATUS[this.peer.connectionState] ?? 'connecting';
+    const state = this.peer.connectionState;
+    if (this.#serverLostThem && state === 'connected') return 'serverLostPeer';
+    return CONNECTION_STATUS[state] ?? 'connecting';
+  }
+
+  /**
+   * Whether a working connection survives a change of seat: it is connected end to end
+   * (the control channel is open) and our negotiation role is the same.
+   * @param {boolean} polite the role of the seat the server gives now
+   */
+  worksOn(polite) {
+    const peer = this.peer;
+    return Boolean(peer && peer.connectionState === 'connected' && peer.controlOpen &&
+      peer.polite === polite);
+  }
+
+  /** The server says the other seat is taken again (`peer-joined`). */
+  arrived() {
+    this.present = true;
+    // A connection that negotiated may still be good (only their socket came back): tell
+    // them which one is ours; if they reloaded, their fresh connection answers with a new one.
+    if (this.peer?.negotiated) this.greet();
+    else this.start(false);
+  }
+
+  /**
+   * A `signal` payload from the other side (docs/protocol.md, what `data` holds).
+   * @param {import('./peer.js').SignalPayload} data
+   */
+  relayed(data) {
+    // Without a peer the payload belongs to a negotiation that `peer-joined` restarts.
+    if (!this.peer) return;
+    // A payload from a connection we never negotiated with: the other page reloaded.
+    if (this.peer.isFromAnotherConnection(data)) this.start(data.description?.type === 'offer');
+    /** @type {Peer} */ (this.peer).handleSignal(data);
+  }
+
+  /**
+   * The server says the other seat is free (`peer-left`). The media path is the truth:
+   * while our connection to them works, their server socket died, not their page, and the
+   * call goes on until they come back or the connection ends.
+   */
+  serverSaysLeft() {
+    // Also sent after a server restart when the other seat's holder never came back, which
+    // tells a person who was waiting alone nothing new.
+    if (!this.peer && !this.present) return;
+    this.present = false;
+    const peer = this.peer;
+    if (peer && peer.connectionState === 'connected' && peer.controlOpen) {
+      this.#serverLostThem = true;
+      this.#host.statusChanged();
+    } else {
+      this.wait('peerLeft');
+    }
+  }
+
+  /** They said goodbye (`bye`), or their end of the connection closed: they are gone. */
+  departed() {
+    this.#serverLostThem = false;
+    this.wait('peerLeft');
   }
 
   /** Nobody to talk to: close any connection and say so. @param {'waiting'|'peerLeft'} key */
@@ -82,6 +152,13 @@ export class PeerLink {
   greet() {
     this.peer?.hello();
     this.peer?.recover();
+    this.#host.statusChanged();
+  }
+
+  /** This page is going away (closed, reloaded, navigated): tell the other side at once. */
+  sayBye() {
+    this.peer?.sendControl({type: 'bye'});
+    this.peer?.closeControl();
   }
 
   /**
@@ -141,6 +218,9 @@ export class PeerLink {
     onDetail(peer, 'control', (message) => {
       if (current()) this.#control(message);
     });
+    peer.addEventListener('controlclose', () => {
+      if (current()) this.departed();
+    });
     onDetail(peer, 'error', (error) => console.warn('visavis:', error));
     if (media.screen) peer.replaceTrack('video', media.screen, media.stream);
     this.peer = peer;
@@ -158,6 +238,7 @@ export class PeerLink {
     this.#facts = null;
     if (this.#iceError) emit('callerror', {key: null, fatal: false});
     this.#iceError = false;
+    this.#serverLostThem = false;
     this.#remoteName = '';
     for (const type of ['remotestream', 'remotemedia', 'remotename', 'verification', 'facts']) {
       emit(type, null);
@@ -168,7 +249,7 @@ export class PeerLink {
   #gaveUp(reason) {
     if (!this.present) {
       // Nobody to reach (e.g. they never came back after a server restart): just wait.
-      this.wait('waiting');
+      this.wait(this.#serverLostThem ? 'peerLeft' : 'waiting');
       return;
     }
     this.#iceError = true;
@@ -180,7 +261,9 @@ export class PeerLink {
   // Messages on the peer-to-peer control channel, by `type`.
   #control(message) {
     const emit = this.#host.emit;
-    if (message.type === 'media') {
+    if (message.type === 'bye') {
+      this.departed();
+    } else if (message.type === 'media') {
       emit('remotemedia', {mic: message.mic, camera: message.camera});
     } else if (message.type === 'chat') {
       emit('chat', {text: String(message.text), mine: false, name: this.#remoteName || null});

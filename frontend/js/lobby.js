@@ -52,11 +52,13 @@ export async function listDevices(stream) {
   const inUse = (stream?.getTracks() ?? []).map((track) => track.getSettings().deviceId);
   for (const [kind, id] of Object.entries(PICKERS)) {
     const select = selectById(id);
-    const chosen = select.value;
     const list = devices.filter((device) => device.kind === kind && device.deviceId);
+    // The device in use wins over the last pick: a pick the browser refused is not in use.
+    const current = list.find((device) => inUse.includes(device.deviceId))?.deviceId ??
+      select.value;
     select.replaceChildren(...list.map((device, index) => new Option(
       device.label || `${select.previousElementSibling?.textContent} ${index + 1}`,
-      device.deviceId, false, inUse.includes(device.deviceId) || device.deviceId === chosen)));
+      device.deviceId, false, device.deviceId === current)));
     /** @type {HTMLElement} */ (select.parentElement).hidden = !list.length ||
       (kind === 'audiooutput' && !('setSinkId' in HTMLMediaElement.prototype));
   }

@@ -5,10 +5,17 @@ import {getLocalMedia, getTrack, stopMedia} from './media.js';
 
 /** @typedef {{stream: MediaStream|null, problem: string|null}} MediaResult */
 
+// The strings.js key for what became of a device that went away or could not be switched to.
+const NOTICES = {
+  audio: {switched: 'micSwitched', lost: 'micLost', kept: 'micSwitchFailed'},
+  video: {switched: 'cameraSwitched', lost: 'cameraLost', kept: 'cameraSwitchFailed'},
+};
+
 /**
- * Events: `toggle` (detail: the stream; a track was muted or unmuted), `track` (detail:
- * {kind: 'audio'|'video', track}; another device now feeds the stream), `screen` (detail:
- * the shared screen's MediaStream, or null when sharing stopped).
+ * Events: `toggle` (detail: the stream; a track was muted or unmuted, or is gone), `track`
+ * (detail: {kind: 'audio'|'video', track}; another device now feeds the stream), `screen`
+ * (detail: the shared screen's MediaStream, or null when sharing stopped), `notice` (detail:
+ * a strings.js key: a device went away or a switch failed, and what was done about it).
  */
 export class LocalMedia extends EventTarget {
   /** @type {MediaStream|null} the camera and microphone in use */
@@ -39,7 +46,7 @@ export class LocalMedia extends EventTarget {
   /** Which of camera and microphone are on, as the control channel's `media` message. */
   get state() {
     const on = (kind) => Boolean(this.stream?.getTracks()
-      .some((track) => track.kind === kind && track.enabled));
+      .some((track) => track.kind === kind && track.enabled && track.readyState !== 'ended'));
     return {type: 'media', mic: on('audio'), camera: on('video')};
   }
 
@@ -66,6 +73,7 @@ export class LocalMedia extends EventTarget {
       return false;
     }
     this.stream = stream;
+    for (const track of stream?.getTracks() ?? []) this.#watch(track);
     return true;
   }
 
@@ -93,26 +101,33 @@ export class LocalMedia extends EventTarget {
   }
 
   /**
-   * Feed `kind` from another device; the new track keeps the old one's mute state.
+   * Feed `kind` from another device; the new track keeps the old one's mute state. Without
+   * a track of `kind` (its device went away) the new one is added. A device that opens one
+   * camera at a time refuses a second: the old track then stops first, and when the new
+   * device still refuses, the old one is opened again (a `notice` says so).
    * @param {'audio'|'video'} kind @param {string} deviceId
-   * @returns {Promise<boolean>} false when there was no track to replace or the browser refused
+   * @returns {Promise<boolean>} true when `deviceId` now feeds the stream
    */
   async switchDevice(kind, deviceId) {
     const stream = this.stream;
-    const old = stream?.getTracks().find((track) => track.kind === kind);
-    if (!stream || !old) return false;
-    const track = await getTrack(kind, deviceId, this.#mediaDevices);
-    if (!track || this.stream !== stream) {
+    if (!stream) return false;
+    const old = stream.getTracks().find((track) => track.kind === kind);
+    let track = await getTrack(kind, deviceId, this.#mediaDevices);
+    let switched = Boolean(track);
+    if (!track && old) {
+      old.stop();
+      track = await getTrack(kind, deviceId, this.#mediaDevices);
+      switched = Boolean(track);
+      track ??= await getTrack(kind, old.getSettings().deviceId ?? '', this.#mediaDevices);
+    }
+    if (this.stream !== stream) {
       track?.stop();
       return false;
     }
-    track.enabled = old.enabled;
-    stream.removeTrack(old);
-    stream.addTrack(track);
-    old.stop();
-    if (!(kind === 'video' && this.screen)) this.#peer()?.replaceTrack(kind, track);
-    this.#emit('track', {kind, track});
-    return true;
+    if (track) this.#use(kind, track, old);
+    else if (old) this.#drop(old);
+    if (!switched) this.#emit('notice', NOTICES[kind][track ? 'kept' : 'lost']);
+    return switched;
   }
 
   /**
@@ -144,6 +159,58 @@ export class LocalMedia extends EventTarget {
     track.stop();
     this.#peer()?.replaceTrack('video', this.stream?.getVideoTracks()[0] ?? null);
     this.#emit('screen', null);
+  }
+
+  /** The track's device went away (unplugged, switched off, permission revoked). */
+  #watch(track) {
+    track.addEventListener('ended', () => this.#ended(track), {once: true});
+  }
+
+  /** @param {MediaStreamTrack} ended */
+  async #ended(ended) {
+    const stream = this.stream;
+    if (!stream?.getTracks().includes(ended)) return; // replaced or stopped on purpose
+    const kind = /** @type {'audio'|'video'} */ (ended.kind);
+    const track = await getTrack(kind, '', this.#mediaDevices); // the system's default
+    if (this.stream !== stream || !stream.getTracks().includes(ended)) {
+      track?.stop();
+      return;
+    }
+    if (track) this.#use(kind, track, ended);
+    else this.#drop(ended);
+    this.#emit('notice', NOTICES[kind][track ? 'switched' : 'lost']);
+  }
+
+  /**
+   * `track` feeds the stream and the call instead of `old` (if any), with its mute state.
+   * @param {'audio'|'video'} kind @param {MediaStreamTrack} track
+   * @param {MediaStreamTrack} [old]
+   */
+  #use(kind, track, old) {
+    const stream = /** @type {MediaStream} */ (this.stream);
+    if (old) {
+      track.enabled = old.enabled;
+      stream.removeTrack(old);
+      old.stop();
+    }
+    stream.addTrack(track);
+    this.#watch(track);
+    if (!(kind === 'video' && this.screen)) this.#peer()?.replaceTrack(kind, track, stream);
+    this.#peer()?.sendControl(this.state);
+    this.#emit('track', {kind, track});
+    this.#emit('toggle', stream);
+  }
+
+  /** `track` is gone with no device to replace it: the call goes on without its kind. */
+  #drop(track) {
+    const stream = /** @type {MediaStream} */ (this.stream);
+    stream.removeTrack(track);
+    track.stop();
+    if (!(track.kind === 'video' && this.screen)) {
+      this.#peer()?.replaceTrack(/** @type {'audio'|'video'} */ (track.kind), null);
+    }
+    this.#peer()?.sendControl(this.state);
+    this.#emit('toggle', stream);
   }
 
   #emit(type, detail) {

@@ -6,11 +6,12 @@ import {renderSession} from './render.js';
 import {routeSession} from './routing.js';
 import {CallSession} from './session.js';
 import {bindShortcuts} from './shortcuts.js';
-import {socketUrl} from './signaling.js';
+import {serverAnswers, socketUrl} from './signaling.js';
 import * as ui from './ui.js';
 
 const session = new CallSession({
   url: socketUrl(location),
+  probe: serverAnswers, // tells a refused socket (wrong VISAVIS_PUBLIC_URL) from a lost one
   // Test and debug only: `?relay=1` allows relayed candidates alone (forces the TURN path).
   relayOnly: new URLSearchParams(location.search).get('relay') === '1',
 });
@@ -36,6 +37,12 @@ function networkChanged({type: event}) {
 }
 window.addEventListener('online', networkChanged);
 connection?.addEventListener?.('change', networkChanged);
+// After sleep or a long time in the background the socket may be dead yet OPEN: ask now.
+window.addEventListener('pageshow', () => session.checkServer());
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible') session.checkServer();
+});
+window.addEventListener('pagehide', () => session.pageHidden());
 
 // Read-only handle for the browser tests (tests/browser/), not an API: the current
 // RTCPeerConnection, whether the server holds our seat, and a forced ICE restart.

@@ -8,6 +8,8 @@ const DISCONNECTED_GRACE_MS = 3000;
 const CONNECT_TIMEOUT_MS = 10000;
 // ICE restarts in a row before giving up (one for a call that never connected).
 const MAX_ICE_RESTARTS = 2;
+// Longest wait for a closing control channel to deliver its last message (a `bye`).
+const CONTROL_FLUSH_MS = 1000;
 
 const randomId = () => crypto.getRandomValues(new Uint32Array(2)).join('-');
 
@@ -23,7 +25,8 @@ const randomId = () => crypto.getRandomValues(new Uint32Array(2)).join('-');
  * reloaded page (new connection) is told apart from a reconnected socket.
  *
  * Events: `remotestream`, `track`, `connectionstatechange`, `negotiated` ({local, remote}
- * SDP once stable), `control` (a control-channel message), `controlopen`, `gaveup`
+ * SDP once stable), `control` (a control-channel message), `controlopen`, `controlclose`
+ * (the other side closed the channel: it hung up or its page went away), `gaveup`
  * ('network', or 'security': ICE worked, DTLS did not), `error`.
  */
 export class Peer extends EventTarget {
@@ -100,6 +103,8 @@ export class Peer extends EventTarget {
     // One channel both sides create with the same id: no extra negotiation round.
     const control = pc.createDataChannel('control', {negotiated: true, id: 0});
     control.onopen = () => this.#emit('controlopen');
+    // Only the other side closing its connection (a hang-up, a closed tab) closes it.
+    control.onclose = () => this.#emit('controlclose');
     control.onmessage = ({data}) => {
       let message;
       try {
@@ -128,6 +133,11 @@ export class Peer extends EventTarget {
   /** The RTCPeerConnection itself, for stats and for tests. */
   get connection() {
     return this.#pc;
+  }
+
+  /** True while the control DataChannel is open: the other page is there, end to end. */
+  get controlOpen() {
+    return this.#control.readyState === 'open';
   }
 
   get negotiated() {
@@ -187,9 +197,17 @@ export class Peer extends EventTarget {
     }
   }
 
-  /** New TURN credentials from the server (`ice-servers`): used by the next ICE gathering. */
+  /**
+   * New TURN credentials from the server (`ice-servers`): used by the next ICE gathering.
+   * Optional: a browser that refuses (older ones throw) keeps the old ones, and whatever
+   * step of a recovery comes next still runs.
+   */
   setIceServers(iceServers) {
-    this.#pc.setConfiguration({...this.#pc.getConfiguration(), iceServers});
+    try {
+      this.#pc.setConfiguration({...this.#pc.getConfiguration(), iceServers});
+    } catch (error) {
+      this.#fail(error);
+    }
   }
 
   /** New ICE credentials and candidates, negotiated like any other change. */
@@ -197,7 +215,11 @@ export class Peer extends EventTarget {
     if (this.#pc.signalingState === 'closed') return;
     clearTimeout(this.#disconnectedTimer);
     this.#restarts += 1;
-    this.#pc.restartIce();
+    try {
+      this.#pc.restartIce();
+    } catch (error) {
+      this.#fail(error); // a browser without it: the timer below still gives up in the end
+    }
     this.#expectConnection();
   }
 
@@ -237,14 +259,30 @@ export class Peer extends EventTarget {
     return this.#pc.getStats();
   }
 
+  /**
+   * Close the control channel after what is queued on it (a `bye`): the other side sees
+   * it close at once, whereas a closing connection may leave it to notice by timeouts.
+   */
+  closeControl() {
+    if (this.#control.readyState === 'open') this.#control.close();
+  }
+
+  /** Close the connection; a control channel still closing (closeControl) may finish first. */
   close() {
     const pc = this.#pc;
+    const control = this.#control;
     clearTimeout(this.#disconnectedTimer);
     clearTimeout(this.#connectTimer);
     pc.ontrack = pc.onicecandidate = pc.onconnectionstatechange = pc.onnegotiationneeded = null;
-    pc.onsignalingstatechange = this.#control.onopen = this.#control.onmessage = null;
+    pc.onsignalingstatechange = control.onopen = control.onmessage = control.onclose = null;
     this.#pendingCandidates = [];
-    pc.close();
+    if (control.readyState !== 'closing') {
+      pc.close();
+      return;
+    }
+    const closeNow = () => pc.close();
+    control.onclose = closeNow;
+    setTimeout(closeNow, CONTROL_FLUSH_MS);
   }
 
   // Payloads for a connection of ours that a reload replaced are stale.

@@ -68,6 +68,12 @@ export function renderSession(session, origin) {
     if (session.phase === 'lobby') lobby.showPreview(media.stream);
     else if (!media.screen) ui.showLocal(media.stream);
   });
+  // A device went away or refused a switch: say what happened; the pickers show what is used.
+  onDetail(media, 'notice', (key) => {
+    if (session.phase === 'lobby') lobby.setLobbyError(sentence(key));
+    else ui.setCallError(sentence(key));
+    lobby.listDevices(media.stream);
+  });
   onDetail(media, 'screen', (/** @type {MediaStream|null} */ display) => {
     ui.setPressed('toggle-screen', Boolean(display));
     ui.showLocal(display ?? media.stream, {screen: Boolean(display)}); // what they see

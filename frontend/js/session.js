@@ -6,11 +6,14 @@ import {onDetail} from './events.js';
 import {PeerLink} from './link.js';
 import {nextPhase} from './phases.js';
 import {LocalMedia} from './local-media.js';
+import {SeatClaim} from './seat-claim.js';
 import {SeatStore} from './seat-store.js';
 import {Signaling} from './signaling.js';
 
 /** Longest chat message sent, in characters. */
 export const MAX_CHAT = 2000;
+// How long a reloaded page waits for its old self to let go of the meeting's claim.
+const RELOAD_WAIT_MS = 1000;
 
 /**
  * Events (detail in parentheses; a `key` is a strings.js key, '' or null for none):
@@ -34,7 +37,10 @@ export class CallSession extends EventTarget {
   #signaling;
   #RTCPeerConnection;
   #seats;
+  #claim;
   #link;
+  /** @type {string|null} the lobby's note (a strings.js key) while no problem is shown */
+  #lobbyNote = null;
 
   /**
    * @param {object} options
@@ -45,15 +51,19 @@ export class CallSession extends EventTarget {
    * @param {() => Storage} [options.storage] this tab's storage (may throw when blocked)
    * @param {{setInterval: typeof setInterval, clearInterval: typeof clearInterval}} [options.clock]
    * @param {boolean} [options.relayOnly] relayed candidates only (test and debug: `?relay=1`)
+   * @param {LockManager} [options.locks] navigator.locks: tells a copied tab from a reload
+   * @param {(url: string) => Promise<boolean>} [options.probe] signaling.js serverAnswers
    */
   constructor({url, WebSocket = globalThis.WebSocket,
     RTCPeerConnection = globalThis.RTCPeerConnection,
     mediaDevices = globalThis.navigator?.mediaDevices,
-    storage = () => globalThis.sessionStorage, clock = globalThis, relayOnly = false}) {
+    storage = () => globalThis.sessionStorage, clock = globalThis, relayOnly = false,
+    locks = globalThis.navigator?.locks, probe = undefined}) {
     super();
-    this.#signaling = new Signaling(url, {WebSocket});
+    this.#signaling = new Signaling(url, {WebSocket, probe});
     this.#RTCPeerConnection = RTCPeerConnection;
     this.#seats = new SeatStore(storage);
+    this.#claim = new SeatClaim(locks);
     this.media = new LocalMedia({mediaDevices, peer: () => this.#link.peer});
     this.#link = new PeerLink({
       emit: (type, detail) => this.#emit(type, detail),
@@ -62,7 +72,8 @@ export class CallSession extends EventTarget {
     }, {RTCPeerConnection, clock, relayOnly, media: this.media});
     const frames = {'joined': this.#joined, 'peer-joined': this.#peerJoined,
       'peer-left': this.#peerLeft, 'signal': this.#relayed, 'ice-servers': this.#newIceServers,
-      'error': this.#refused, 'close': this.#socketClosed};
+      'error': this.#refused, 'close': this.#socketClosed,
+      'refused': () => this.#emit('callerror', {key: 'socketRefused', fatal: false})};
     for (const [type, react] of Object.entries(frames)) {
       onDetail(this.#signaling, type, (detail) => react.call(this, detail));
     }
@@ -94,16 +105,23 @@ export class CallSession extends EventTarget {
 
   /**
    * Opened at a meeting's address: a reload in a call takes the seat back at once; a link
-   * opened afresh shows the lobby. @param {string} room
+   * opened afresh shows the lobby, and so does a copy of a tab that is in the meeting (with
+   * a note; joining there moves the call). @param {string} room
    */
-  open(room) {
-    if (this.#seats.resumeToken(room)) this.#enterRoom(room, this.#seats.name ?? '');
-    else this.openLobby(room);
+  async open(room) {
+    if (!this.#seats.resumeToken(room)) this.openLobby(room);
+    else if (await this.#claim.claim(room, RELOAD_WAIT_MS)) this.#enterRoom(room, this.#seats.name ?? '');
+    else this.openLobby(room, 'openElsewhere');
   }
 
-  /** Before joining: preview, devices, name. @param {string|null} room null: a new meeting */
-  openLobby(room) {
+  /**
+   * Before joining: preview, devices, name.
+   * @param {string|null} room null: a new meeting
+   * @param {string|null} [note] a strings.js key shown in the lobby
+   */
+  openLobby(room, note = null) {
     this.#room = room;
+    this.#lobbyNote = note;
     this.#enter('lobby');
     if (!this.#RTCPeerConnection) {
       this.#emit('lobbyerror', {key: 'noWebRTC', fatal: true});
@@ -144,7 +162,10 @@ export class CallSession extends EventTarget {
    */
   async switchDevice(kind, deviceId) {
     const trackKind = kind === 'videoinput' ? 'video' : 'audio';
-    if (this.media.hasTrack(trackKind)) await this.media.switchDevice(trackKind, deviceId);
+    // Mid-call a kind whose device went away is added back (switchDevice).
+    if (this.media.hasTrack(trackKind) || (this.inCall && this.media.stream)) {
+      await this.media.switchDevice(trackKind, deviceId);
+    }
     else if (this.#phase === 'lobby') await this.#preview({[trackKind]: deviceId});
   }
 
@@ -166,13 +187,26 @@ export class CallSession extends EventTarget {
    * @param {boolean} moved another network (Wi-Fi to mobile), not a mere speed estimate
    */
   networkChanged(moved) {
-    this.#signaling.reconnectNow();
+    this.#signaling.checkNow();
     const peer = this.#link.peer;
     if (peer?.negotiated && (moved || peer.connectionState !== 'connected')) peer.restartIce();
   }
 
   restartIce() {
     this.#link.peer?.restartIce();
+  }
+
+  /**
+   * The page is going away (`pagehide`: closed, reloaded, navigated): the other person
+   * hears it at once. The seat stays ours for the grace period, so a reload takes it back.
+   */
+  pageHidden() {
+    this.#link.sayBye();
+  }
+
+  /** The tab is visible again, or the device woke up: is the server still there? */
+  checkServer() {
+    this.#signaling.checkNow();
   }
 
   // --- the phase machine
@@ -189,7 +223,7 @@ export class CallSession extends EventTarget {
     const {stream, problem} = await request;
     if (!this.media.settle(request, stream) || this.#phase !== 'lobby') return;
     this.#emit('preview', stream);
-    this.#emit('lobbyerror', {key: problem, fatal: false});
+    this.#emit('lobbyerror', {key: problem ?? this.#lobbyNote, fatal: false});
     this.#emit('controls', stream);
     this.#emit('devices', stream);
   }
@@ -218,6 +252,7 @@ export class CallSession extends EventTarget {
   }
 
   #leaveRoom() {
+    this.#link.sayBye();
     if (this.#phase === 'in-room') this.#signaling.leave();
     if (this.#room) this.#seats.forgetResume(this.#room);
     this.#endCall();
@@ -225,6 +260,7 @@ export class CallSession extends EventTarget {
 
   #endCall() {
     this.#enter('ended');
+    this.#claim.release();
     this.#serverAway = false;
     this.#link.close();
     this.media.stop();
@@ -251,15 +287,18 @@ export class CallSession extends EventTarget {
     this.#serverAway = false;
     this.#room = joined.room;
     this.#seats.saveResume(joined.room, joined.resume);
+    this.#claim.claim(joined.room, Infinity); // held while seated: copies of this tab see it
     this.#emit('joined', joined.room);
     this.#emit('meeting', joined.room);
     this.#link.present = joined.peer_present;
-    // A new seat rather than our old one: the other side has dropped our connection.
-    if (!joined.resumed) this.#link.close();
+    // A new seat rather than our old one: the other side has dropped our connection,
+    // unless it still works end to end (then only the server forgot us).
+    if (!joined.resumed && !this.#link.worksOn(joined.polite)) this.#link.close();
     this.#link.seat(joined.polite, joined.ice_servers);
     if (this.#link.peer) {
       // Back after the socket dropped: the call never stopped, so keep its connection.
       if (joined.peer_present) this.#link.greet();
+      else if (this.#link.worksOn(joined.polite)) this.#link.serverSaysLeft();
       this.#renderStatus();
     } else if (joined.peer_present) {
       this.#link.start(true).hello();
@@ -268,32 +307,18 @@ export class CallSession extends EventTarget {
     }
   }
 
+  // The other seat's frames matter only while we hold ours (link.js reacts to them).
   #peerJoined() {
-    if (this.#phase !== 'in-room') return;
-    this.#link.present = true;
-    // A connection that negotiated may still be good (only their socket came back): tell
-    // them which one is ours; if they reloaded, their fresh connection answers with a new one.
-    if (this.#link.peer?.negotiated) this.#link.greet();
-    else this.#link.start(false);
+    if (this.#phase === 'in-room') this.#link.arrived();
   }
 
   #peerLeft() {
-    // Also sent after a server restart when the other seat's holder never came back, which
-    // tells a person who was waiting alone nothing new.
-    if (this.#phase !== 'in-room' || (!this.#link.peer && !this.#link.present)) return;
-    this.#link.present = false;
-    this.#link.wait('peerLeft');
+    if (this.#phase === 'in-room') this.#link.serverSaysLeft();
   }
 
   /** @param {import('./signaling.js').Relayed} frame */
   #relayed({data = {}}) {
-    // Without a peer the payload belongs to a negotiation that `peer-joined` restarts.
-    if (this.#phase !== 'in-room' || !this.#link.peer) return;
-    // A payload from a connection we never negotiated with: the other page reloaded.
-    if (this.#link.peer.isFromAnotherConnection(data)) {
-      this.#link.start(data.description?.type === 'offer');
-    }
-    this.#link.peer.handleSignal(data);
+    if (this.#phase === 'in-room') this.#link.relayed(data);
   }
 
   /** @param {import('./signaling.js').IceServers} frame */

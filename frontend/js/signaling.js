@@ -2,6 +2,7 @@
 // each frame it receives into an event named after the frame's `type`, and reconnects by
 // itself while it holds (or asks for) a seat, taking the seat back with its resume token.
 import {errorAction} from './errors.js';
+import {Heartbeat} from './heartbeat.js';
 
 /**
  * @typedef {{urls: string|string[], username?: string, credential?: string}} IceServer
@@ -16,6 +17,10 @@ import {errorAction} from './errors.js';
 
 const OPEN = 1;
 const NORMAL_CLOSURE = 1000;
+// What `close` reports for a socket given up because it stopped answering the heartbeat
+// (the browser still had it open): 1006, as for any connection lost without a close frame.
+const ABNORMAL_CLOSURE = 1006;
+export const SILENT_SOCKET = 'no answer to the heartbeat';
 // Reconnect delays: doubling from BASE up to CAP, each drawn from [d/2, d] so that a
 // server restart does not get every client back in the same instant. CAP is low enough
 // that a client is back within a few seconds of the server.
@@ -39,7 +44,22 @@ export function backoffDelay(attempt, random = Math.random()) {
 }
 
 /**
- * Events: `open`, `close` (detail: {code, reason, reconnecting}), and one per server frame
+ * Whether the server answers plain HTTP (`/healthz` next to `/ws`): then a socket that
+ * never opens was refused (HTTP 403: the server's address setting does not match this
+ * page's), not lost on the way. @param {string} url the socket's @returns {Promise<boolean>}
+ */
+export async function serverAnswers(url) {
+  try {
+    const health = url.replace(/^ws/, 'http').replace(/\/ws$/, '/healthz');
+    return (await fetch(health, {cache: 'no-store'})).ok;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Events: `open`, `close` (detail: {code, reason, reconnecting}), `refused` (sockets do not
+ * open although the server answers: it refuses this page), and one per server frame
  * type (`joined`, `peer-joined`, `peer-left`, `signal`, `error`, `ice-servers`; detail: the
  * frame; an `error` that will be retried has `retrying: true`).
  */
@@ -58,11 +78,26 @@ export class Signaling extends EventTarget {
   /** @type {ReturnType<typeof setTimeout>|undefined} a reconnect is due */
   #timer = undefined;
   #retryAfterMs = 0;
+  #probe;
+  #refusalTold = false; // once per run of sockets that never open
+  #heartbeat = new Heartbeat({
+    ping: () => this.#send({type: 'ping'}),
+    dead: () => this.#closed(/** @type {WebSocket} */ (this.#socket), ABNORMAL_CLOSURE,
+      SILENT_SOCKET),
+  });
 
-  constructor(url = socketUrl(globalThis.location), {WebSocket = globalThis.WebSocket} = {}) {
+  /**
+   * @param {string} [url] @param {object} [options]
+   * @param {typeof WebSocket} [options.WebSocket]
+   * @param {(url: string) => Promise<boolean>} [options.probe] serverAnswers in the browser;
+   *   none (never asks) by default, so that tests send nothing anywhere
+   */
+  constructor(url = socketUrl(globalThis.location),
+    {WebSocket = globalThis.WebSocket, probe = async () => false} = {}) {
     super();
     this.#url = url;
     this.#WebSocket = WebSocket;
+    this.#probe = probe;
   }
 
   get open() {
@@ -82,19 +117,24 @@ export class Signaling extends EventTarget {
     const socket = new this.#WebSocket(this.#url);
     this.#socket = socket;
     let replaced = false;
+    let opened = false;
     socket.onopen = () => {
+      opened = true;
+      this.#refusalTold = false;
       if (this.#entry) socket.send(JSON.stringify(this.#entry));
       for (const text of this.#outbox.splice(0)) socket.send(text);
+      this.#heartbeat.start();
       this.#emit('open');
     };
     socket.onmessage = ({data}) => {
+      this.#heartbeat.heard();
       let frame;
       try {
         frame = JSON.parse(data);
       } catch {
         return;
       }
-      if (!frame || typeof frame.type !== 'string') return;
+      if (!frame || typeof frame.type !== 'string' || frame.type === 'pong') return;
       if (frame.type === 'joined') {
         this.#entry = {type: 'join', room: frame.room, resume: frame.resume};
         this.#seated = true;
@@ -114,14 +154,19 @@ export class Signaling extends EventTarget {
       this.#emit(frame.type, frame);
     };
     socket.onclose = ({code, reason}) => {
-      if (this.#socket !== socket) return;
-      this.#socket = null;
-      this.#outbox = [];
-      this.#seated = false;
-      const reconnecting = Boolean(this.#entry) && !replaced;
-      if (reconnecting) this.#scheduleReconnect();
-      this.#emit('close', {code, reason, reconnecting});
+      if (!opened && this.#socket === socket && !this.#refusalTold) this.#checkRefusal();
+      this.#closed(socket, code, reason, replaced);
     };
+  }
+
+  /**
+   * Ask the server for a sign of life now (the tab is visible again, the device is back
+   * online): a socket that stays silent is given up and a new one takes the seat back.
+   * Without a socket, a reconnect waiting out its backoff happens at once.
+   */
+  checkNow() {
+    if (this.open) this.#heartbeat.check();
+    else this.reconnectNow();
   }
 
   /** Try now instead of waiting out the backoff (e.g. the device came back online). */
@@ -150,10 +195,37 @@ export class Signaling extends EventTarget {
   /** Close on purpose: no `close` event and no reconnect follow. */
   close() {
     const socket = this.#socket;
+    this.#heartbeat.stop();
     this.#socket = null;
     this.#outbox = [];
     this.#forgetSeat();
     socket?.close(NORMAL_CLOSURE);
+  }
+
+  /**
+   * The socket is gone: closed by either side, or given up as silent (then it is closed
+   * here without waiting for a closing handshake that may never come).
+   * @param {WebSocket} socket @param {number} code @param {string} reason
+   * @param {boolean} [replaced] another tab took the seat
+   */
+  #closed(socket, code, reason, replaced = false) {
+    if (this.#socket !== socket) return;
+    this.#heartbeat.stop();
+    this.#socket = null;
+    this.#outbox = [];
+    this.#seated = false;
+    if (reason === SILENT_SOCKET) {
+      socket.onopen = socket.onmessage = socket.onclose = null;
+      socket.close(NORMAL_CLOSURE);
+    }
+    const reconnecting = Boolean(this.#entry) && !replaced;
+    if (reconnecting) this.#scheduleReconnect();
+    this.#emit('close', {code, reason, reconnecting});
+  }
+
+  async #checkRefusal() {
+    this.#refusalTold = true;
+    if (await this.#probe(this.#url)) this.#emit('refused');
   }
 
   #forgetSeat() {

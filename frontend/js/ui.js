@@ -116,7 +116,7 @@ export function setMediaControls(stream) {
     const track = stream?.[getTracks]()[0];
     for (const id of [`toggle-${name}`, `lobby-${name}`]) {
       buttonById(id).disabled = !track;
-      setPressed(id, track?.enabled === false);
+      setPressed(id, !track || track.enabled === false); // no device: shown off
     }
   }
   buttonById('toggle-screen').disabled = !navigator.mediaDevices?.getDisplayMedia;

@@ -72,7 +72,8 @@ export class FakePeerConnection {
 
   createDataChannel(label, init) {
     const channel = {label, ...init, readyState: 'connecting', sent: [],
-      send(text) { this.sent.push(JSON.parse(text)); }};
+      send(text) { this.sent.push(JSON.parse(text)); },
+      close() { this.readyState = 'closing'; }};
     this.channels.push(channel);
     return channel;
   }
@@ -151,6 +152,16 @@ export class FakeTrack extends EventTarget {
     this.stopped = true;
   }
 
+  get readyState() {
+    return this.stopped ? 'ended' : 'live';
+  }
+
+  /** The device went away: unplugged, switched off, permission revoked. */
+  end() {
+    this.stopped = true;
+    this.dispatchEvent(new Event('ended'));
+  }
+
   getSettings() {
     return {deviceId: this.deviceId};
   }
@@ -185,9 +196,20 @@ export class FakeStream {
 /** navigator.mediaDevices with a camera and a microphone that always say yes. */
 export class FakeMediaDevices extends EventTarget {
   streams = []; // every stream handed out, in order
+  /**
+   * The error name to refuse a request for one device with, or null to say yes.
+   * @type {(kind: string, deviceId: string|undefined, live: FakeTrack[]) => string|null}
+   */
+  refuse = () => null;
 
   async getUserMedia(constraints) {
     const kinds = ['audio', 'video'].filter((kind) => constraints[kind]);
+    for (const kind of kinds) {
+      const live = this.streams.flatMap((stream) => stream.tracks)
+        .filter((track) => track.kind === kind && !track.stopped);
+      const refusal = this.refuse(kind, constraints[kind]?.deviceId?.exact, live);
+      if (refusal) throw domError(refusal);
+    }
     const stream = new FakeStream(kinds.map((kind) => new FakeTrack(kind,
       constraints[kind]?.deviceId?.exact)));
     this.streams.push(stream);
@@ -213,5 +235,47 @@ export class FakeStorage {
 
   removeItem(key) {
     this.items.delete(key);
+  }
+
+  /** What a duplicated tab starts with. */
+  copy() {
+    const copy = new FakeStorage();
+    copy.items = new Map(this.items);
+    return copy;
+  }
+}
+
+/** navigator.locks (exclusive locks only), shared by the "tabs" of one test. */
+export class FakeLocks {
+  #holders = new Set();
+  #queues = new Map();
+
+  request(name, {signal} = {}, callback) {
+    return new Promise((resolve, reject) => {
+      const waiter = {callback, resolve, reject};
+      if (!this.#holders.has(name)) {
+        this.#grant(name, waiter);
+        return;
+      }
+      const queue = this.#queues.get(name) ?? [];
+      this.#queues.set(name, queue);
+      queue.push(waiter);
+      signal?.addEventListener('abort', () => {
+        const index = queue.indexOf(waiter);
+        if (index < 0) return;
+        queue.splice(index, 1);
+        reject(domError('AbortError'));
+      });
+    });
+  }
+
+  #grant(name, {callback, resolve}) {
+    this.#holders.add(name);
+    Promise.resolve(callback({name})).then((value) => {
+      this.#holders.delete(name);
+      const next = this.#queues.get(name)?.shift();
+      if (next) this.#grant(name, next);
+      resolve(value);
+    });
   }
 }

@@ -77,3 +77,77 @@ test('a screen picked after the call ended is dropped', async () => {
   assert.equal(media.screen, null);
   assert.deepEqual(peer.replaced, []);
 });
+
+test('a device that went away: the system default takes over, with a notice', async () => {
+  const {media, peer} = await withStream();
+  const notices = [];
+  media.addEventListener('notice', ({detail}) => notices.push(detail));
+  const mic = media.stream.getAudioTracks()[0];
+  media.toggle('audio'); // muted before: stays muted
+
+  mic.end();
+  await new Promise((resolve) => setImmediate(resolve));
+
+  const [now] = media.stream.getAudioTracks();
+  assert.notEqual(now, mic);
+  assert.equal(now.enabled, false);
+  assert.equal(now.deviceId, 'audio-1');
+  assert.deepEqual(peer.replaced.at(-1), ['audio', now]);
+  assert.deepEqual(notices, ['micSwitched']);
+});
+
+test('a device that went away with none to replace it: off, the other side told, a notice',
+  async () => {
+    const {media, mediaDevices, peer} = await withStream();
+    const notices = [];
+    media.addEventListener('notice', ({detail}) => notices.push(detail));
+    mediaDevices.refuse = (kind) => (kind === 'video' ? 'NotFoundError' : null);
+
+    media.stream.getVideoTracks()[0].end();
+    await new Promise((resolve) => setImmediate(resolve));
+
+    assert.equal(media.hasTrack('video'), false);
+    assert.deepEqual(peer.replaced.at(-1), ['video', null]);
+    assert.deepEqual(peer.control.at(-1), {type: 'media', mic: true, camera: false});
+    assert.deepEqual(notices, ['cameraLost']);
+
+    // Plugged in again: picked from the list, it is sent and the other side told.
+    mediaDevices.refuse = () => null;
+    assert.equal(await media.switchDevice('video', 'cam-2'), true);
+    assert.equal(media.stream.getVideoTracks()[0].deviceId, 'cam-2');
+    assert.deepEqual(peer.control.at(-1), {type: 'media', mic: true, camera: true});
+  });
+
+test('a track stopped on purpose is no device loss', async () => {
+  const {media, mediaDevices} = await withStream();
+  const asked = mediaDevices.streams.length;
+  await media.switchDevice('video', 'cam-2'); // stops the old camera
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(mediaDevices.streams.length, asked + 1, 'only the switch asked for a camera');
+});
+
+test('a phone that opens one camera at a time: the old camera stops first, then the switch',
+  async () => {
+    const {media, mediaDevices, peer} = await withStream();
+    mediaDevices.refuse = (kind, id, live) => (kind === 'video' && live.length
+      ? 'NotReadableError' : null);
+    const front = media.stream.getVideoTracks()[0];
+
+    assert.equal(await media.switchDevice('video', 'back'), true);
+    assert.equal(front.stopped, true);
+    assert.equal(media.stream.getVideoTracks()[0].deviceId, 'back');
+    assert.deepEqual(peer.replaced.at(-1), ['video', media.stream.getVideoTracks()[0]]);
+  });
+
+test('a camera that cannot be started: the one in use comes back, with a notice', async () => {
+  const {media, mediaDevices} = await withStream();
+  const notices = [];
+  media.addEventListener('notice', ({detail}) => notices.push(detail));
+  mediaDevices.refuse = (kind, id) => (id === 'broken' ? 'NotReadableError' : null);
+
+  assert.equal(await media.switchDevice('video', 'broken'), false);
+  const [camera] = media.stream.getVideoTracks();
+  assert.equal(camera.deviceId, 'video-1');
+  assert.equal(camera.stopped, false);
+  assert.deepEqual(notices, ['cameraSwitchFailed']);
+});

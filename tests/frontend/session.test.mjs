@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import {test} from 'node:test';
 
 import {CallSession} from '../../frontend/js/session.js';
-import {FakeMediaDevices, FakePeerConnection, FakeStorage, FakeStream, FakeTrack,
+import {FakeLocks, FakeMediaDevices, FakePeerConnection, FakeStorage, FakeStream, FakeTrack,
   FakeWebSocket} from './fakes.mjs';
 
 const ROOM = 'abcd-efgh-jkmn';
@@ -27,14 +27,14 @@ class QuickPeerConnection extends FakePeerConnection {
 /** Let every pending promise settle (media, descriptions, verification digests). */
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
-function makeSession({storage = new FakeStorage()} = {}) {
-  FakeWebSocket.instances = [];
+function makeSession({storage = new FakeStorage(), locks = undefined} = {}) {
+  const sockets = FakeWebSocket.instances = [];
   QuickPeerConnection.made = [];
   const polls = [];
   const clock = {setInterval: (poll) => polls.push(poll), clearInterval: () => {}};
   const mediaDevices = new FakeMediaDevices();
   const session = new CallSession({url: 'wss://meet.example.org/ws', WebSocket: FakeWebSocket,
-    RTCPeerConnection: QuickPeerConnection, mediaDevices, storage: () => storage, clock});
+    RTCPeerConnection: QuickPeerConnection, mediaDevices, storage: () => storage, clock, locks});
   const events = [];
   for (const type of ['phase', 'meeting', 'joined', 'status', 'callerror', 'lobbyerror',
     'waiting', 'preview', 'local', 'controls', 'devices', 'remotestream', 'remotemedia',
@@ -42,8 +42,9 @@ function makeSession({storage = new FakeStorage()} = {}) {
     session.addEventListener(type, ({detail}) => events.push([type, detail]));
   }
   const last = (type) => events.findLast(([seen]) => seen === type)?.[1];
-  const server = () => FakeWebSocket.instances.at(-1);
-  const sent = (type) => FakeWebSocket.instances.flatMap((socket) => socket.sent)
+  // This session's sockets, also when another session (a second tab) was made after it.
+  const server = () => sockets.at(-1);
+  const sent = (type) => sockets.flatMap((socket) => socket.sent)
     .filter((frame) => frame.type === type);
   return {session, storage, mediaDevices, events, last, server, sent, polls,
     peers: QuickPeerConnection.made};
@@ -408,4 +409,182 @@ test('a network change: the server at once; new candidates only if we moved or a
     const sockets = FakeWebSocket.instances.length;
     session.networkChanged(false);
     assert.equal(FakeWebSocket.instances.length, sockets + 1, 'no waiting out the backoff');
+  });
+
+/** The control channel opens, as it does once DTLS and SCTP are up. */
+function controlOpens(pc) {
+  const control = pc.channels[0];
+  control.readyState = 'open';
+  control.onopen();
+  return control;
+}
+
+test('peer-left while the connection works end to end: the call goes on, and their return '
+  + 'needs no new negotiation', async () => {
+  const {session, events, last, server, sent, pc, peers} = await inCall();
+  controlOpens(pc);
+  const offers = pc.offers;
+
+  server().serverSends({type: 'peer-left'});
+
+  assert.equal(session.peerConnection, pc);
+  assert.notEqual(pc.signalingState, 'closed');
+  assert.equal(last('status'), 'serverLostPeer');
+  assert.ok(!events.some(([type, key]) => type === 'waiting' && key === 'peerLeft'));
+
+  const signals = sent('signal').length;
+  server().serverSends({type: 'peer-joined', resumed: false}); // their socket is back
+  assert.equal(session.peerConnection, pc);
+  assert.equal(peers.length, 1);
+  assert.equal(pc.offers, offers, 'nothing renegotiated');
+  assert.equal(sent('signal').length, signals + 1, 'a hello tells them which one is ours');
+  assert.equal(last('status'), 'connected');
+});
+
+test('our own seat was released while the call went on: the new seat keeps the connection',
+  async (t) => {
+    t.mock.timers.enable({apis: ['setTimeout']});
+    const {session, last, server, pc, peers} = await inCall();
+    controlOpens(pc);
+    server().serverCloses(1006);
+    t.mock.timers.tick(3000);
+    server().serverOpens();
+    server().serverSends(joined({peer_present: true, resumed: false, resume: 'token-2'}));
+    assert.equal(session.peerConnection, pc);
+    assert.equal(peers.length, 1);
+    assert.equal(last('status'), 'connected');
+  });
+
+test('a new seat with another role, or a connection that does not work, starts afresh',
+  async (t) => {
+    t.mock.timers.enable({apis: ['setTimeout']});
+    const {session, server, pc} = await inCall();
+    controlOpens(pc);
+    server().serverCloses(1006);
+    t.mock.timers.tick(3000);
+    server().serverOpens();
+    server().serverSends(joined({peer_present: true, resumed: false, polite: true}));
+    assert.notEqual(session.peerConnection, pc);
+    assert.equal(pc.signalingState, 'closed');
+  });
+
+for (const [how, depart] of [
+  ['bye on the control channel', (control) => control.onmessage({data: '{"type":"bye"}'})],
+  ['their end of the channel closing', (control) => control.onclose()],
+]) {
+  test(`the other page went away (${how}): "left" at once, and no failure sentence`,
+    async () => {
+      const {session, events, last, pc} = await inCall();
+      const control = controlOpens(pc);
+      depart(control);
+      assert.equal(pc.signalingState, 'closed');
+      assert.equal(session.peerConnection, null);
+      assert.equal(last('status'), 'peerLeft');
+      assert.equal(last('waiting'), 'peerLeft');
+      assert.ok(!events.some(([type, detail]) => type === 'callerror' && detail.key));
+    });
+}
+
+test('pagehide says bye and closes the control channel; the seat is kept for a reload',
+  async () => {
+    const {session, storage, sent, pc} = await inCall();
+    const control = controlOpens(pc);
+    session.pageHidden();
+    assert.deepEqual(control.sent.at(-1), {type: 'bye'});
+    assert.equal(control.readyState, 'closing', 'its closing reaches the other side too');
+    assert.equal(sent('leave').length, 0, 'a reload takes the seat back');
+    assert.equal(storage.getItem(`visavis.resume.${ROOM}`), 'token-1');
+  });
+
+test('hang up says bye, and the connection closes once the channel delivered it',
+  async (t) => {
+    t.mock.timers.enable({apis: ['setTimeout']});
+    const {session, sent, pc} = await inCall();
+    const control = controlOpens(pc);
+    session.hangUp();
+    assert.deepEqual(control.sent.at(-1), {type: 'bye'});
+    assert.equal(sent('leave').length, 1);
+    assert.notEqual(pc.signalingState, 'closed', 'the bye is still on its way');
+    control.onclose();
+    assert.equal(pc.signalingState, 'closed');
+  });
+
+test('a control channel that never reports closing does not keep the connection open',
+  async (t) => {
+    t.mock.timers.enable({apis: ['setTimeout']});
+    const {session, pc} = await inCall();
+    controlOpens(pc);
+    session.hangUp();
+    t.mock.timers.tick(1000);
+    assert.equal(pc.signalingState, 'closed');
+  });
+
+test('a copy of a tab in the meeting opens the lobby with a note; Join there moves the call',
+  async (t) => {
+    const locks = new FakeLocks();
+    const storage = new FakeStorage();
+    const original = makeSession({storage, locks});
+    await seatedAlone({}, original);
+    await settle();
+
+    const copy = makeSession({storage: storage.copy(), locks}); // sessionStorage is copied
+    t.mock.timers.enable({apis: ['setTimeout']});
+    const opened = copy.session.open(ROOM);
+    await settle();
+    t.mock.timers.tick(1000); // the original does not let go
+    await opened;
+    await settle();
+    assert.equal(copy.session.phase, 'lobby');
+    assert.deepEqual(copy.last('lobbyerror'), {key: 'openElsewhere', fatal: false});
+    assert.equal(FakeWebSocket.instances.length, 0, 'the copy did not take the seat');
+    assert.equal(original.session.phase, 'in-room');
+
+    copy.session.join('');
+    await settle();
+    copy.server().serverOpens();
+    assert.deepEqual(copy.sent('join').at(-1), {type: 'join', room: ROOM, resume: 'token-1'});
+  });
+
+test('a reload finds the claim free and takes the seat back at once', async () => {
+  const locks = new FakeLocks();
+  const storage = new FakeStorage();
+  const before = makeSession({storage, locks});
+  await seatedAlone({}, before);
+  await settle();
+  before.session.pageHidden();
+  before.session.hangUp(); // stands in for the page going away: the lock goes with it
+  storage.setItem(`visavis.resume.${ROOM}`, 'token-1');
+
+  const reloaded = makeSession({storage, locks});
+  await reloaded.session.open(ROOM);
+  await settle();
+  assert.equal(reloaded.session.phase, 'joining');
+  reloaded.server().serverOpens();
+  assert.deepEqual(reloaded.sent('join').at(-1), {type: 'join', room: ROOM, resume: 'token-1'});
+});
+
+test('a browser that throws on setConfiguration still resumes: each recovery step runs',
+  async (t) => {
+    t.mock.timers.enable({apis: ['setTimeout']});
+    const {session, last, server, sent, pc} = await inCall();
+    pc.setConfiguration = () => {
+      throw Object.assign(new Error('not supported'), {name: 'InvalidModificationError'});
+    };
+    pc.connectionState = 'disconnected';
+    server().serverCloses(1006);
+    t.mock.timers.tick(3000);
+    server().serverOpens();
+    const signals = sent('signal').length;
+    const restarts = pc.iceRestarts;
+    server().serverSends(joined({peer_present: true, resumed: true}));
+
+    assert.equal(session.peerConnection, pc);
+    assert.ok(sent('signal').length > signals, 'the hello still went out');
+    assert.equal(pc.iceRestarts, restarts + 1, 'and the broken path was restarted');
+    pc.connectionState = 'connected';
+    pc.onconnectionstatechange();
+    assert.equal(last('status'), 'connected');
+
+    server().serverSends({type: 'ice-servers', ice_servers: TURN}); // no throw either
+    assert.equal(session.phase, 'in-room');
   });

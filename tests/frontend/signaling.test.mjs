@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
 
-import {Signaling, backoffDelay, socketUrl} from '../../frontend/js/signaling.js';
+import {HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS} from '../../frontend/js/heartbeat.js';
+import {SILENT_SOCKET, Signaling, backoffDelay, socketUrl} from '../../frontend/js/signaling.js';
 import {FakeWebSocket} from './fakes.mjs';
 
 function connected() {
@@ -211,3 +212,94 @@ test('a refusal that may pass (restoring, rate limit) is asked again after retry
 
   assert.deepEqual(sockets[1].sent, [{type: 'join', room: 'abcd-efgh-jkmn', resume: 'token-1'}]);
 });
+
+const pings = (socket) => socket.sent.filter((frame) => frame.type === 'ping').length;
+
+test('heartbeat: a ping every 5 s; any answer keeps the socket, and pong is no event', (t) => {
+  t.mock.timers.enable({apis: ['setTimeout']});
+  const {events, sockets} = seatedSignaling();
+  const before = events.length;
+  for (let beat = 1; beat <= 3; beat += 1) {
+    t.mock.timers.tick(HEARTBEAT_INTERVAL_MS);
+    assert.equal(pings(sockets[0]), beat);
+    sockets[0].serverSends({type: 'pong'});
+  }
+  t.mock.timers.tick(HEARTBEAT_TIMEOUT_MS);
+  assert.equal(sockets.length, 1, 'an answered socket stays');
+  assert.equal(events.length, before, 'pong is not an event');
+});
+
+test('heartbeat: a socket silent for 3 s after a ping is given up and the seat resumed',
+  (t) => {
+    t.mock.timers.enable({apis: ['setTimeout']});
+    const {signaling, events, sockets} = seatedSignaling();
+    t.mock.timers.tick(HEARTBEAT_INTERVAL_MS); // the ping the frozen path swallows
+    t.mock.timers.tick(HEARTBEAT_TIMEOUT_MS - 1);
+    assert.equal(signaling.seated, true);
+    t.mock.timers.tick(1);
+
+    assert.equal(signaling.seated, false);
+    assert.equal(sockets[0].closedWith, 1000, 'closed here, not waited for');
+    assert.deepEqual(events.at(-1), ['close', {code: 1006, reason: SILENT_SOCKET,
+      reconnecting: true}]);
+    sockets[0].serverCloses(1006); // the browser's own close, much later: ignored
+    assert.equal(events.filter(([type]) => type === 'close').length, 1);
+    t.mock.timers.tick(250);
+    sockets[1].serverOpens();
+    assert.deepEqual(sockets[1].sent, [{type: 'join', room: 'abcd-efgh-jkmn',
+      resume: 'token-1'}]);
+  });
+
+test('checkNow: pings an open socket at once; reconnects at once without one', (t) => {
+  t.mock.timers.enable({apis: ['setTimeout']});
+  const {signaling, events, sockets} = seatedSignaling();
+  t.mock.timers.tick(1000);
+  signaling.checkNow(); // the tab became visible after the laptop slept
+  assert.equal(pings(sockets[0]), 1);
+  t.mock.timers.tick(HEARTBEAT_TIMEOUT_MS);
+  assert.equal(events.at(-1)[1].reason, SILENT_SOCKET);
+
+  signaling.checkNow();
+  assert.equal(sockets.length, 2, 'no waiting out the backoff');
+});
+
+test('sockets that never open while the server answers: refused, said once per run', async (t) => {
+  FakeWebSocket.instances = [];
+  const asked = [];
+  const signaling = new Signaling('wss://meet.example.org/ws', {WebSocket: FakeWebSocket,
+    probe: async (url) => { asked.push(url); return true; }});
+  let refusals = 0;
+  signaling.addEventListener('refused', () => { refusals += 1; });
+  t.mock.timers.enable({apis: ['setTimeout']});
+  signaling.join('abcd-efgh-jkmn');
+  FakeWebSocket.instances[0].serverCloses(1006); // HTTP 403: the browser says only 1006
+  await new Promise((resolve) => setImmediate(resolve));
+  t.mock.timers.tick(3000);
+  FakeWebSocket.instances[1].serverCloses(1006);
+  await new Promise((resolve) => setImmediate(resolve));
+
+  assert.deepEqual(asked, ['wss://meet.example.org/ws']);
+  assert.equal(refusals, 1);
+  assert.equal(FakeWebSocket.instances.length, 2, 'and it keeps trying meanwhile');
+});
+
+test('a socket lost after it opened, or a server that does not answer, is no refusal',
+  async (t) => {
+    FakeWebSocket.instances = [];
+    const asked = [];
+    const signaling = new Signaling('wss://meet.example.org/ws', {WebSocket: FakeWebSocket,
+      probe: async (url) => { asked.push(url); return false; }});
+    let refusals = 0;
+    signaling.addEventListener('refused', () => { refusals += 1; });
+    t.mock.timers.enable({apis: ['setTimeout']});
+    signaling.join('abcd-efgh-jkmn');
+    FakeWebSocket.instances[0].serverOpens();
+    FakeWebSocket.instances[0].serverCloses(1006);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(asked, [], 'it opened: lost on the way, not refused');
+    t.mock.timers.tick(3000);
+    FakeWebSocket.instances[1].serverCloses(1006); // the server is down altogether
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(asked.length, 1);
+    assert.equal(refusals, 0);
+  });

@@ -1,0 +1,40 @@
+"""A copy of a tab in a call (window.open of the meeting; Duplicate does the same) starts
+with the tab's sessionStorage, resume token included. It lands in the lobby with a note;
+only Join there moves the call. A reload still takes the seat back at once."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from tests.browser.steps import CONNECTED, expect_remote_video_playing, start_call
+
+OPEN_ELSEWHERE = "open in another tab"
+
+
+def test_a_copied_tab_lands_in_the_lobby_and_moves_the_call_only_when_asked(new_page) -> None:
+    host, guest, code = start_call(new_page)
+
+    with guest.context.expect_page() as opened:
+        guest.evaluate("window.open(location.href)")
+    copy = opened.value
+    expect(copy.locator("#lobby-view")).to_be_visible(timeout=10_000)
+    expect(copy.locator("#lobby-error")).to_contain_text(OPEN_ELSEWHERE)
+    assert copy.evaluate(f"sessionStorage.getItem('visavis.resume.{code}')"), "a true copy"
+    copy.wait_for_timeout(1000)
+    for page in (host, guest):
+        expect(page.locator("#call-status")).to_have_text(CONNECTED)
+        expect(page.locator("#call-error")).to_be_empty()
+
+    copy.click("#join-now")  # the deliberate action: the call moves to the copy
+    expect_remote_video_playing(copy)
+    expect(guest.locator("#call-error")).to_contain_text("another tab")
+    expect(host.locator("#call-status")).to_have_text(CONNECTED)
+
+
+def test_a_reload_of_the_tab_still_resumes_without_the_lobby(new_page) -> None:
+    host, guest, _ = start_call(new_page)
+    guest.reload()
+    expect(guest.locator("#call-view")).to_be_visible()
+    expect_remote_video_playing(guest)
+    expect(guest.locator("#lobby-error")).not_to_contain_text(OPEN_ELSEWHERE)
+    expect(host.locator("#call-status")).to_have_text(CONNECTED)
