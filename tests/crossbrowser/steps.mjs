@@ -27,25 +27,24 @@ export async function startMeeting(host) {
   return waitForText(host, '#meeting-code', CODE, 10_000);
 }
 
-/** A second person opens the meeting's link and joins from the lobby. */
-export async function joinByLink(browser, serverUrl, code, query = '') {
-  const guest = await openPerson(browser, `${serverUrl}/${code}${query}`);
-  await guest.locator('#join-now').click();
-  return guest;
-}
-
-/** Both people in one meeting, each seeing the other's camera: {host, guest, code}. */
+/**
+ * Both people in one meeting, each seeing the other's camera: {host, guest, code,
+ * setupMs}, where setupMs runs from the guest's click on "Join now" (its lobby loaded) to
+ * both remote videos playing.
+ */
 export async function startCall(hostBrowser, guestBrowser, serverUrl, query = '') {
   const host = await openPerson(hostBrowser, `${serverUrl}/${query}`);
   const code = await startMeeting(host);
-  const guest = await joinByLink(guestBrowser, serverUrl, code, query);
+  const guest = await openPerson(guestBrowser, `${serverUrl}/${code}${query}`);
+  const joined = performance.now();
+  await guest.locator('#join-now').click();
   try {
     await expectRemoteVideoPlaying(host);
     await expectRemoteVideoPlaying(guest);
   } catch (error) {
     throw new Error(`${error.message}; the guest: ${JSON.stringify(await connectionState(guest))}`);
   }
-  return {host, guest, code};
+  return {host, guest, code, setupMs: Math.round(performance.now() - joined)};
 }
 
 /** The remote video has a size and presents new frames. @param {Page} page */
