@@ -114,6 +114,10 @@ for (const [hostName, guestName] of [['firefox', 'chromium'], ['chromium', 'fire
       await expectRemoteVideoPlaying(host);
       assert.equal(await guest.$eval('#call-error', (element) => element.textContent), '');
       assert.equal(await seated(guest), true);
+      // No click since the reload: audible autoplay may be refused, then it plays muted.
+      const muted = await guest.$eval('#remote-video', (video) => video.muted);
+      assert.equal(await hidden(guest, '#unmute-remote'), !muted);
+      console.log(`# ${guestName} after a reload: remote audio ${muted ? 'muted' : 'audible'}`);
     });
 
     // From the Firefox side: an ICE restart that Chromium offers to Firefox stalls the media
