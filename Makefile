@@ -10,6 +10,8 @@ TLS_CERT := $(RUN_DIR)/tls/cert.pem
 TLS_KEY := $(RUN_DIR)/tls/key.pem
 # Signs resume tokens, so people keep their seats when `make run` is restarted.
 RESUME_SECRET := $(RUN_DIR)/resume-secret
+# Signs hosts' session cookies (VISAVIS_ACCESS=hosts make run); the hosts live in .run/state.
+SESSION_SECRET := $(RUN_DIR)/session-secret
 # Debian packages the tests drive for real: browsers, TURN server, certificate tools, node.
 TEST_APT_PACKAGES := chromium firefox-esr coturn openssl nodejs nftables iproute2 redis-server
 TEST_COMMANDS := chromium firefox-esr turnserver turnutils_uclient openssl node nft ip ss \
@@ -32,6 +34,8 @@ help:
 	@echo "make bench           call set-up, signaling capacity and client weight (docs/performance.md)"
 	@echo "make deploy HOST=... DOMAIN=...   provision a host (docs/operating.md)"
 	@echo "make verify HOST=...              check a deployed host with testinfra"
+	@echo "make enrol HOST=... [NAME=...]    print a one-time link that makes its opener a host"
+	@echo "make hosts HOST=...               list the hosts; make remove-host HOST=... ID=... removes one"
 	@echo "make compose-config  render compose/rendered/ and the secrets in .env for docker compose"
 	@echo "make system-test-deps  apt-get the tools the tests drive (root)"
 	@echo "make clean           remove .venv/, .run/ and build/"
@@ -54,12 +58,14 @@ $(TLS_CERT):
 	  -keyout $(TLS_KEY) -out $@ 2>/dev/null
 	chmod 600 $(TLS_KEY)
 
-$(RESUME_SECRET):
+$(RESUME_SECRET) $(SESSION_SECRET):
 	mkdir -p $(dir $@)
 	(umask 077 && openssl rand -hex 32 > $@)
 
-run: $(VENV)/.runtime $(TLS_CERT) $(RESUME_SECRET)
+run: $(VENV)/.runtime $(TLS_CERT) $(RESUME_SECRET) $(SESSION_SECRET)
 	VISAVIS_RESUME_SECRET=$${VISAVIS_RESUME_SECRET:-$$(cat $(RESUME_SECRET))} \
+	VISAVIS_SESSION_SECRET=$${VISAVIS_SESSION_SECRET:-$$(cat $(SESSION_SECRET))} \
+	VISAVIS_STATE_DIR=$${VISAVIS_STATE_DIR:-$(RUN_DIR)/state} \
 	VISAVIS_HOST=$${VISAVIS_HOST:-0.0.0.0} \
 	VISAVIS_TLS_CERT=$${VISAVIS_TLS_CERT:-$(TLS_CERT)} \
 	VISAVIS_TLS_KEY=$${VISAVIS_TLS_KEY:-$(TLS_KEY)} \
@@ -75,7 +81,7 @@ system-test-deps:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEST_APT_PACKAGES) >/dev/null; \
 	fi
 
-PY_SOURCES := signaling tests bench infra
+PY_SOURCES := signaling tests bench infra compose
 # The fast tier drives these for real (redis-server for the Redis hub, turnserver for
 # credentials); `make system-test-deps` installs them once, as root.
 CHECK_COMMANDS := node redis-server turnserver

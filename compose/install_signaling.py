@@ -21,11 +21,23 @@ from pathlib import Path
 def pip_install_argv(venv: Path, wheels: dict) -> list[str]:
     deps, app = Path(wheels["deps_dir"]), Path(wheels["app_dir"])
     return [
-        str(venv / "bin/python"), "-m", "pip", "install", "--disable-pip-version-check",
-        "--no-index", "--require-hashes", "--find-links", str(deps), "--find-links", str(app),
-        "--force-reinstall", "--requirement", str(deps / wheels["requirements"]),
-        "--requirement", str(app / wheels["requirements"]),
-    ]  # fmt: skip
+        str(venv / "bin/python"),
+        "-m",
+        "pip",
+        "install",
+        "--disable-pip-version-check",
+        "--no-index",
+        "--require-hashes",
+        "--find-links",
+        str(deps),
+        "--find-links",
+        str(app),
+        "--force-reinstall",
+        "--requirement",
+        str(deps / wheels["requirements"]),
+        "--requirement",
+        str(app / wheels["requirements"]),
+    ]
 
 
 def main() -> None:

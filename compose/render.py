@@ -48,8 +48,10 @@ COMPOSE_LAYOUT = {
     "certs_acme_webroot": "/var/www/visavis-acme",
 }
 
-DOMAIN_PATTERN = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
-                            r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")  # fmt: skip
+DOMAIN_PATTERN = re.compile(
+    r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
+    r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
+)
 
 
 class SettingsError(ValueError):
@@ -113,7 +115,12 @@ def site_settings(env: dict[str, str]) -> dict[str, object]:
         "visavis_domain": domain,
         "coturn_static_auth_secret": env["TURN_SECRET"],
         "coturn_external_ip": env.get("TURN_EXTERNAL_IP", ""),
+        "coturn_allowed_peer_ips": env.get("TURN_ALLOWED_PEER_IPS", "").split(),
         "signaling_resume_secret": env["RESUME_SECRET"],
+        # Hosts need a state volume and a session secret in compose first (docs/operating.md,
+        # "Hosts"): until then the compose stack lets anyone start meetings.
+        "signaling_access": "open",
+        "signaling_state_dir": "",
         # nginx reaches signaling from the compose network: its X-Forwarded-For names the
         # client. Nothing else is on that network but the project's own containers.
         "signaling_trusted_proxies": [str(subnet)],
@@ -126,6 +133,7 @@ def site_settings(env: dict[str, str]) -> dict[str, object]:
 
 def render(settings: dict[str, object], output: Path, ansible_playbook: Path) -> None:
     """Write visavis.conf, turnserver.conf and signaling.env into output."""
+    output = output.resolve()  # the playbooks run from infra/ansible, so no relative paths
     output.mkdir(parents=True, exist_ok=True)
     output.chmod(0o700)  # the files hold the TURN secret; only their mounts need to read them
     extra_vars = output / "render-settings.json"
@@ -136,10 +144,19 @@ def render(settings: dict[str, object], output: Path, ansible_playbook: Path) ->
     try:
         for playbook in (REPO / "infra/render.yml", REPO / "compose/signaling-env.yml"):
             done = subprocess.run(
-                [str(ansible_playbook), "--inventory", "localhost,",
-                 "--extra-vars", f"@{extra_vars}", str(playbook)],
-                capture_output=True, text=True, cwd=REPO / "infra/ansible", env=environment,
-            )  # fmt: skip
+                [
+                    str(ansible_playbook),
+                    "--inventory",
+                    "localhost,",
+                    "--extra-vars",
+                    f"@{extra_vars}",
+                    str(playbook),
+                ],
+                capture_output=True,
+                text=True,
+                cwd=REPO / "infra/ansible",
+                env=environment,
+            )
             if done.returncode != 0:
                 raise RuntimeError(f"{playbook.name} failed:\n{done.stdout[-4000:]}{done.stderr}")
     finally:
@@ -163,8 +180,10 @@ def main() -> None:
         render(settings, options.output, options.ansible_playbook)
     except (SettingsError, RuntimeError) as error:
         sys.exit(f"compose-config: {error}")
-    print(f"Rendered {', '.join(sorted(p.name for p in options.output.iterdir()))} "
-          f"into {options.output}")  # fmt: skip
+    print(
+        f"Rendered {', '.join(sorted(p.name for p in options.output.iterdir()))} "
+        f"into {options.output}"
+    )
 
 
 if __name__ == "__main__":

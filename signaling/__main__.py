@@ -9,6 +9,7 @@ import sys
 
 import uvicorn
 
+from . import admin
 from .app import create_app
 from .config import ConfigError, Settings, load_settings
 from .logs import event
@@ -42,6 +43,8 @@ def where_to_open(settings: Settings) -> list[str]:
 def main() -> None:
     try:
         settings = load_settings()
+        if sys.argv[1:2] and sys.argv[1] in (*admin.COMMANDS, "-h", "--help"):
+            sys.exit(admin.run(sys.argv[1:], settings))
     except ConfigError as error:
         sys.exit(f"visavis: configuration error: {error}")
     print("visavis is running. Open:", *where_to_open(settings), sep="\n  ", flush=True)
@@ -49,6 +52,8 @@ def main() -> None:
     logging.config.dictConfig(options["log_config"])
     if not settings.resume_secret and not settings.broker_url:  # Redis keeps seats itself
         event("resume-secret-missing", logging.WARNING, effect="seats are lost on restart")
+    if settings.access == "hosts" and not settings.session_secret:
+        event("session-secret-missing", logging.WARNING, effect="hosts are signed out on restart")
     if settings.test_tamper_fingerprint:
         event("test-only-fingerprint-tampering-on", logging.WARNING)
     uvicorn.run(create_app(settings), **options)

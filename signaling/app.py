@@ -9,15 +9,19 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from starlette import status
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
+from .auth import auth_routes
 from .config import ConfigError, Settings, load_settings
+from .host_sessions import HostSessions
+from .host_stores import host_store_for
 from .hub import Hub
 from .hub_memory import MemoryHub
 from .limits import AddressLimits
@@ -51,8 +55,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or load_settings()
     metrics = Metrics()
     hub = hub_for(settings, metrics)
-    service = Service(hub, metrics, settings, AddressLimits(settings))
+    limits = AddressLimits(settings)
+    store = host_store_for(settings)
+    sessions = HostSessions(settings, store)
+    service = Service(hub, metrics, settings, limits, sessions)
     index = settings.frontend_dir / "index.html"
+    not_found_page = settings.frontend_dir / "not-found.html"
 
     async def healthz(request: Request) -> Response:
         return PlainTextResponse("ok")
@@ -63,11 +71,29 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def favicon(request: Request) -> Response:
         return FileResponse(settings.frontend_dir / "favicon.svg")
 
-    async def deep_link(request: Request) -> Response:
-        # `/<code>` opens the app on that meeting; anything else under `/` is not ours.
-        if parse_room_code(request.path_params["code"]) is None:
-            raise HTTPException(404)
+    async def enrol_page(request: Request) -> Response:
+        # `/enrol#<token>`: the token stays in the fragment, out of every server's logs.
         return FileResponse(index)
+
+    async def deep_link(request: Request) -> Response:
+        # `/<code>` opens the app on that meeting. Any other spelling the code parser accepts
+        # (case, no dashes, a trailing `/` or `.`) is sent there, so every copy of a link
+        # works and the address bar shows the canonical one; nginx sends these paths here.
+        path = request.url.path
+        code = parse_room_code(path)
+        if code is None:
+            raise HTTPException(404)
+        if path != f"/{code}":
+            query = f"?{request.url.query}" if request.url.query else ""
+            return RedirectResponse(f"/{code}{query}", status.HTTP_301_MOVED_PERMANENTLY)
+        return FileResponse(index)
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        # Every miss gets the app's own page with a way home (plain text if a custom
+        # VISAVIS_FRONTEND_DIR has none).
+        if not not_found_page.is_file():
+            return PlainTextResponse("not found", status.HTTP_404_NOT_FOUND)
+        return FileResponse(not_found_page, status.HTTP_404_NOT_FOUND)
 
     async def signaling_socket(websocket: WebSocket) -> None:
         await serve_member(websocket, service)
@@ -84,6 +110,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if store is not None:
+            await store.start()  # a folder it cannot write, or no Redis, stops the start
         await hub.start()  # the Redis hub connects here; unreachable Redis stops the start
         refresher = None
         if settings.turn_urls:
@@ -94,6 +122,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if refresher is not None:
             refresher.cancel()
         await hub.close()
+        if store is not None:
+            await store.close()
 
     static = settings.frontend_dir
     return Starlette(
@@ -101,11 +131,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/metrics", metrics_page),
             WebSocketRoute("/ws", signaling_socket),
+            *auth_routes(settings, store, sessions, limits),
+            Route("/enrol", enrol_page),
             Route("/", home),
             Mount("/js", StaticFiles(directory=static / "js"), name="js"),
             Mount("/css", StaticFiles(directory=static / "css"), name="css"),
             Route("/favicon.svg", favicon),
-            Route("/{code}", deep_link),
+            Route("/{path:path}", deep_link),
         ],
+        exception_handlers={status.HTTP_404_NOT_FOUND: not_found},
         lifespan=lifespan,
     )

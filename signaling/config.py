@@ -175,6 +175,22 @@ class Settings:
     log_level: Annotated[
         Literal["debug", "info", "warning", "error"], Meta(description="least severe line logged")
     ] = "info"
+    access: Annotated[
+        Literal["open", "hosts"],
+        Meta(description="who may start meetings: anyone, or signed-in hosts only"),
+    ] = "open"
+    state_dir: Annotated[
+        str, Meta(description="folder of hosts.sqlite3, the hosts' passkeys; empty: none")
+    ] = ""
+    session_secret: Annotated[
+        str, Meta(description="signs hosts' session cookies; random per process if empty")
+    ] = field(default="", repr=False)
+    host_session_ttl: Annotated[
+        int, Meta(ge=60, le=90 * 86400, description="lifetime of a host's sign-in, s")
+    ] = 7 * 86400
+    auth_attempts_per_minute: Annotated[
+        int, Meta(ge=1, description="sign-in and enrolment requests per client address per minute")
+    ] = 20
     test_tamper_fingerprint: Annotated[
         bool, Meta(description="test-only: alter DTLS fingerprints in transit")
     ] = False
@@ -299,5 +315,10 @@ def _check_together(settings: Settings) -> None:
     """Rules between settings; ConfigError naming both variables."""
     if bool(settings.tls_cert) != bool(settings.tls_key):
         raise ConfigError(f"{ENV_PREFIX}TLS_CERT and {ENV_PREFIX}TLS_KEY must be set together")
+    if settings.access == "hosts" and not (settings.state_dir or settings.broker_url):
+        raise ConfigError(
+            f"{ENV_PREFIX}ACCESS=hosts needs {ENV_PREFIX}STATE_DIR (or {ENV_PREFIX}BROKER_URL):"
+            " the hosts' passkeys are kept there"
+        )
     if settings.turn_urls and not settings.turn_secret:
         raise ConfigError(f"{ENV_PREFIX}TURN_SECRET must be set when {ENV_PREFIX}TURN_URLS is")

@@ -110,3 +110,4 @@ class AddressLimits:
         self.connections = ConnectionCount(settings.connections_per_ip)
         self.rooms = PerAddress(settings.rooms_per_minute)
         self.failed_joins = PerAddress(settings.failed_joins_per_minute)
+        self.auth_attempts = PerAddress(settings.auth_attempts_per_minute)

@@ -85,6 +85,7 @@ ERROR_MESSAGES = {
     "too-many-connections": "Too many open connections from your network.",
     "idle": "Closed after a while without joining a meeting.",
     "unavailable": "The service is briefly unavailable. Reconnect in a moment.",
+    "hosts-only": "Only hosts of this server can start meetings — sign in.",
 }
 
 

@@ -15,6 +15,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from . import protocol
 from .config import Settings
+from .host_sessions import COOKIE, HostSessions
 from .hub import Connection, Hub
 from .limits import AddressLimits, TokenBucket
 from .logs import event
@@ -36,6 +37,8 @@ class Service:
     metrics: Metrics
     settings: Settings
     limits: AddressLimits
+    # Who may `create` (VISAVIS_ACCESS); None: anyone, as with `open`.
+    sessions: HostSessions | None = None
 
 
 class _Close:
@@ -153,7 +156,7 @@ async def serve_member(websocket: WebSocket, service: Service) -> None:
     writer = asyncio.create_task(conn.write_forever())
     metrics.connections.inc()
     try:
-        await _read_frames(conn, service, address)
+        await _read_frames(conn, service, address, websocket.cookies.get(COOKIE))
     except asyncio.CancelledError:
         if not conn.overflowed:
             raise
@@ -175,7 +178,9 @@ async def serve_member(websocket: WebSocket, service: Service) -> None:
         metrics.connections.dec()
 
 
-async def _read_frames(conn: WebSocketConnection, service: Service, address: str) -> None:
+async def _read_frames(
+    conn: WebSocketConnection, service: Service, address: str, host_cookie: str | None
+) -> None:
     websocket, metrics, settings = conn.websocket, service.metrics, service.settings
     frames = TokenBucket(settings.message_rate, settings.message_burst)
     volume = TokenBucket(settings.byte_rate, settings.byte_burst)
@@ -203,15 +208,18 @@ async def _read_frames(conn: WebSocketConnection, service: Service, address: str
                 raise ProtocolError("rate-limited", retry_after=wait)
             frames.take(1)
             volume.take(len(frame))
-            await handle_frame(conn, service, frame, address)
+            await handle_frame(conn, service, frame, address, host_cookie)
         except ProtocolError as error:
             metrics.errors.labels(error.code).inc()
             await conn.send(protocol.encode(error.frame()))
 
 
-async def handle_frame(conn: Connection, service: Service, frame: bytes, address: str) -> None:
+async def handle_frame(
+    conn: Connection, service: Service, frame: bytes, address: str, host_cookie: str | None = None
+) -> None:
     """Turn one client frame from `address` into a hub request, within the per-address
-    limits. Raises ProtocolError for a frame that is refused; answers go through `conn`."""
+    limits; `host_cookie` is the host session cookie the socket's upgrade carried, if any.
+    Raises ProtocolError for a frame that is refused; answers go through `conn`."""
     hub, limits, settings = service.hub, service.limits, service.settings
     if len(frame) > settings.max_frame_bytes:
         raise ProtocolError("too-large", f"{len(frame)} bytes, limit {settings.max_frame_bytes}")
@@ -233,6 +241,9 @@ async def handle_frame(conn: Connection, service: Service, frame: bytes, address
                 limits.failed_joins.take(address)
             raise
     elif isinstance(request, Create):
+        # VISAVIS_ACCESS=hosts: only a host that still exists may start a meeting.
+        if service.sessions and not await service.sessions.may_create(host_cookie):
+            raise ProtocolError("hosts-only")
         wait = limits.rooms.take(address)
         if wait:
             service.metrics.rate_limited.labels("rooms").inc()

@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.certs import self_signed
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 20.0
 
@@ -33,32 +35,8 @@ def free_udp_port() -> int:
 
 
 def make_certificate(folder: Path) -> tuple[Path, Path]:
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=localhost",
-            "-addext",
-            "subjectAltName=DNS:localhost,IP:127.0.0.1",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
+    """(certificate, key) for https://localhost and https://127.0.0.1 in `folder`."""
+    return self_signed(folder, "localhost", ["DNS:localhost", "IP:127.0.0.1"])
 
 
 @dataclass

@@ -13,22 +13,16 @@ REPO = Path(__file__).resolve().parents[1]
 ANSIBLE_PLAYBOOK = REPO / ".venv/bin/ansible-playbook"
 
 
-def render_templates(output: Path, distribution: str = "Debian-12", **variables: Any) -> None:
-    """Write `turnserver.conf` and `visavis.conf` into `output`; `variables` are the site's
-    Ansible variables (domain, secret, certificate paths, overrides of role defaults)."""
-    settings = {"render_distribution": distribution, "render_output": str(output), **variables}
-    extra_vars = output / "render-settings.json"
-    extra_vars.write_text(json.dumps(settings))
-    extra_vars.chmod(0o600)  # it holds the TURN secret
+def ansible_playbook(playbook: Path, variables: dict[str, Any], workdir: Path) -> None:
+    """Run `playbook` on localhost (no host, no SSH) with `variables` as extra vars, written
+    to a 0600 file in `workdir` since they may hold secrets. Raises RuntimeError with
+    ansible's output when the playbook fails."""
+    extra_vars = workdir / "extra-vars.json"
+    extra_vars.write_text(json.dumps(variables))
+    extra_vars.chmod(0o600)
     done = subprocess.run(
-        [
-            str(ANSIBLE_PLAYBOOK),
-            "--inventory",
-            "localhost,",
-            "--extra-vars",
-            f"@{extra_vars}",
-            str(REPO / "infra/render.yml"),
-        ],
+        [str(ANSIBLE_PLAYBOOK), "--inventory", "localhost,", "--extra-vars", f"@{extra_vars}"]
+        + [str(playbook)],
         capture_output=True,
         text=True,
         cwd=REPO / "infra/ansible",
@@ -36,3 +30,10 @@ def render_templates(output: Path, distribution: str = "Debian-12", **variables:
     )
     if done.returncode != 0:
         raise RuntimeError(done.stdout[-4000:] + done.stderr[-2000:])
+
+
+def render_templates(output: Path, distribution: str = "Debian-12", **variables: Any) -> None:
+    """Write `turnserver.conf` and `visavis.conf` into `output`; `variables` are the site's
+    Ansible variables (domain, secret, certificate paths, overrides of role defaults)."""
+    settings = {"render_distribution": distribution, "render_output": str(output), **variables}
+    ansible_playbook(REPO / "infra/render.yml", settings, output)

@@ -11,6 +11,7 @@ export const FINAL_ERRORS = Object.freeze({
   'room-not-found': 'roomNotFound',
   'room-full': 'roomFull',
   'replaced': 'replaced',
+  'hosts-only': 'hostsOnly',
 });
 
 /** Refusals that may pass: asked again on a new socket after a backoff or `retry_after`. */

@@ -1,6 +1,7 @@
 // Boot: one call session (session.js), the views that render it, the controls, routing
 // and shortcuts that drive it, and the browser tests' handle.
 import {bindControls} from './controls.js';
+import {bindHosts} from './host-view.js';
 import {renderSession} from './render.js';
 import {routeSession} from './routing.js';
 import {CallSession} from './session.js';
@@ -18,6 +19,7 @@ ui.localize();
 renderSession(session, location.origin);
 const router = routeSession(session, {location, history, window});
 bindControls(session, router);
+bindHosts(session, router, {location, history});
 bindShortcuts(document, () => session.inCall);
 
 /** @type {{type?: string, addEventListener?: Function}|undefined} Network Information API */

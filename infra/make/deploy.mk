@@ -39,3 +39,29 @@ verify: $(VENV)/.deploy
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m pytest -p no:cacheprovider --rootdir $(VERIFY_DIR) -c /dev/null $(VERIFY_DIR) \
 	  $(if $(INVENTORY),--hosts 'ansible://$(HOST)' --ansible-inventory '$(abspath $(INVENTORY))',--hosts 'ssh://$(SSH_USER)@$(HOST)') \
 	  -v
+
+# Hosts on a deployed server (VISAVIS_ACCESS=hosts), through the same SSH access as deploy:
+#   make enrol HOST=server [NAME="Ana"] [HOURS=24] [INVENTORY=hosts.yml]   prints a one-time link
+#   make hosts HOST=server [INVENTORY=hosts.yml]                            lists the hosts
+#   make remove-host HOST=server ID=<id from make hosts> [INVENTORY=hosts.yml]
+# Each runs `python -m signaling ...` on the host as the service's user, with its environment.
+.PHONY: enrol hosts remove-host
+host_command = cd / && set -a && . /etc/visavis/signaling.env && set +a && \
+  exec runuser -u visavis -- /opt/visavis/venv/bin/python -m signaling
+define on_host
+	@test -n "$(HOST)" || { echo "usage: make $@ HOST=server [INVENTORY=hosts.yml] ..."; exit 2; }
+	@set -o pipefail; cd $(ANSIBLE_DIR) && ANSIBLE_CONFIG=ansible.cfg ANSIBLE_LOAD_CALLBACK_PLUGINS=1 \
+	  ANSIBLE_STDOUT_CALLBACK=ansible.builtin.minimal $(abspath $(VENV))/bin/ansible '$(HOST)' \
+	  --inventory '$(deploy_inventory)' -m ansible.builtin.shell -a '$(host_command) $(1)' \
+	  | sed -e '1{/ | CHANGED | rc=0 >>$$/d}'
+endef
+
+enrol: $(VENV)/.deploy
+	$(call on_host,enrol --name "$(or $(NAME),host)" --hours $(or $(HOURS),24))
+
+hosts: $(VENV)/.deploy
+	$(call on_host,hosts)
+
+remove-host: $(VENV)/.deploy
+	@test -n "$(ID)" || { echo "usage: make remove-host HOST=server ID=<id from make hosts>"; exit 2; }
+	$(call on_host,remove-host "$(ID)")

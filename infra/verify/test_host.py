@@ -92,6 +92,7 @@ def test_firewall_drops_everything_but_the_service_ports(host):
     [
         ("/etc/visavis/turn-secret", 0o600, "root", "root"),
         ("/etc/visavis/resume-secret", 0o600, "root", "root"),
+        ("/etc/visavis/session-secret", 0o600, "root", "root"),
         ("/etc/visavis/signaling.env", 0o640, "root", "visavis"),
         ("/etc/turnserver.conf", 0o640, "root", "turnserver"),
         ("/etc/coturn/tls/key.pem", 0o640, "root", "turnserver"),
@@ -158,7 +159,12 @@ def test_meeting_links_open_the_client(site):
     assert status == 200
     assert b"<html" in body.lower()
     assert "content-security-policy" in headers
-    assert site.request("/not-a-meeting/at/all")[0] == 404
+    # A pasted spelling is sent to the canonical link; anything else gets the app's own page.
+    status, headers, _ = site.request("/ABCD-EFGH-JKMN.")
+    assert status == 301 and headers["location"].endswith("/abcd-efgh-jkmn")
+    status, _, body = site.request("/not-a-meeting/at/all")
+    assert status == 404 and b"Page not found" in body
+    assert site.request("/metrics")[0] == 404  # loopback only, never through the site
 
 
 def test_http_redirects_to_https_except_the_acme_challenge(site):
@@ -173,7 +179,8 @@ def test_healthz_is_proxied_to_signaling(site):
     assert (status, body) == (200, b"ok")
 
 
-def joined_through_nginx(site) -> dict:
+def created_through_nginx(site) -> dict:
+    """What an anonymous socket through nginx hears when it asks for a new meeting."""
     import websockets
 
     async def create() -> dict:
@@ -191,31 +198,64 @@ def joined_through_nginx(site) -> dict:
     return asyncio.run(create())
 
 
-def test_websocket_upgrade_through_nginx_reaches_signaling(site):
-    joined = joined_through_nginx(site)
-    assert joined["type"] == "joined"
-    urls = [url for server in joined["ice_servers"] for url in server["urls"]]
+def access(host) -> str:
+    """VISAVIS_ACCESS of the deployed service: "hosts" or "open"."""
+    env = host.file("/etc/visavis/signaling.env").content_string
+    found = re.search(r"^VISAVIS_ACCESS=(\w+)$", env, re.MULTILINE)
+    return found.group(1) if found else "open"
+
+
+def test_websocket_upgrade_through_nginx_reaches_signaling(host, site):
+    answer = created_through_nginx(site)
+    if access(host) == "hosts":
+        # Only signed-in hosts start meetings: an anonymous socket is refused, and told why.
+        assert (answer["type"], answer["code"]) == ("error", "hosts-only"), answer
+        return
+    assert answer["type"] == "joined"
+    urls = [url for server in answer["ice_servers"] for url in server["urls"]]
     assert any(url.startswith("turn:") for url in urls)
     assert any(url.startswith("turns:") for url in urls)
 
 
-def turn_credentials(site) -> tuple[str, str]:
-    """Fresh credentials, the way a browser gets them: from signaling."""
-    for server in joined_through_nginx(site)["ice_servers"]:
-        if "credential" in server:
-            return server["username"], server["credential"]
-    raise AssertionError("signaling handed out no TURN credentials")
+def test_hosts_endpoints_are_proxied_and_the_enrolment_page_served(host, site):
+    status, _, body = site.request("/auth/me")
+    assert status == 200 and json.loads(body)["access"] == access(host)
+    status, _, page = site.request("/enrol")
+    assert status == 200 and b'id="enrol"' in page
 
 
-def test_turn_allocation_with_fresh_credentials_succeeds(site):
-    username, password = turn_credentials(site)
+def test_the_hosts_state_is_the_services_own(host):
+    if access(host) != "hosts":
+        pytest.skip("VISAVIS_ACCESS=open")
+    state = host.file("/var/lib/visavis")
+    assert state.is_directory and state.user == "visavis" and state.mode == 0o700
+
+
+def turn_credentials(host) -> tuple[str, str]:
+    """Fresh credentials made as signaling makes them (TURN REST: HMAC-SHA1 of
+    `expiry:user` with the shared secret, read from the host), so this check needs no
+    meeting (an anonymous socket cannot start one where only hosts may)."""
+    import base64
+    import hashlib
+    import hmac
+    import time
+
+    env = host.file("/etc/visavis/signaling.env").content_string
+    secret = re.search(r"^VISAVIS_TURN_SECRET=(.+)$", env, re.MULTILINE).group(1).strip()
+    username = f"{int(time.time()) + 600}:verify"
+    digest = hmac.new(secret.encode(), username.encode(), hashlib.sha1).digest()
+    return username, base64.b64encode(digest).decode()
+
+
+def test_turn_allocation_with_fresh_credentials_succeeds(host, site):
+    username, password = turn_credentials(host)
     reply = stun.allocate(site.address, 3478, username, password)
     assert reply.kind == stun.ALLOCATE_SUCCESS, f"error {reply.error_code}"
     assert reply.relayed_address
 
 
-def test_turn_allocation_with_a_wrong_password_is_refused(site):
-    username, password = turn_credentials(site)
+def test_turn_allocation_with_a_wrong_password_is_refused(host, site):
+    username, password = turn_credentials(host)
     reply = stun.allocate(site.address, 3478, username, "x" + password)
     assert reply.kind == stun.ALLOCATE_ERROR
     assert reply.error_code == 401

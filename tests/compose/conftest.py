@@ -1,5 +1,6 @@
-"""The compose stack without Docker: its file, what `make compose-config` renders, the init
-step's certificate, and the signaling image's install step run on this machine.
+"""The compose tests' shared parts. Checked without Docker: the compose file, what `make
+compose-config` renders, the init step's certificate, and the signaling image's install step
+run on this machine (test_stack.py runs the stack itself with Docker).
 
 Container paths in the rendered files are mapped to where the test put the same files, the
 way docker-compose.yml's mounts map them (named volume -> a temporary folder, bind mount ->
@@ -107,10 +108,20 @@ class Site:
 def render(env_file: Path, output: Path) -> subprocess.CompletedProcess:
     """compose/render.py as `make compose-config` runs it."""
     return subprocess.run(
-        [sys.executable, str(REPO / "compose/render.py"), "--env-file", str(env_file),
-         "--output", str(output), "--ansible-playbook", str(REPO / ".venv/bin/ansible-playbook")],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(REPO / "compose/render.py"),
+            "--env-file",
+            str(env_file),
+            "--output",
+            str(output),
+            "--ansible-playbook",
+            str(REPO / ".venv/bin/ansible-playbook"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -128,10 +139,16 @@ def site(tmp_path_factory) -> Site:
         folder.mkdir(parents=True)
     init = subprocess.run(
         ["sh", str(REPO / "compose/init.sh")],
-        env={**os.environ, "DOMAIN": DOMAIN, "TLS_DIR": str(volumes["tls"]),
-             "GIVEN_DIR": str(workdir / "given")},  # no certificate given
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        env={
+            **os.environ,
+            "DOMAIN": DOMAIN,
+            "TLS_DIR": str(volumes["tls"]),
+            "GIVEN_DIR": str(workdir / "given"),
+        },  # no certificate given
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert init.returncode == 0, init.stdout + init.stderr
     return Site(env_file=env_file, rendered=workdir / "rendered", volumes=volumes)
 
@@ -140,12 +157,24 @@ def site(tmp_path_factory) -> Site:
 def signaling_venv(tmp_path_factory) -> Path:
     """The signaling image's install step, on the deploy's wheelhouse for this Python."""
     wheels = subprocess.run(
-        [sys.executable, str(REPO / "infra/ansible/roles/signaling/files/build_wheelhouse.py"),
-         "--project", str(REPO), "--cache", str(WHEEL_CACHE),
-         "--python-version", "{}.{}".format(*sys.version_info[:2]), "--machine", platform.machine(),
-         "--extras", dockerfile_arg("EXTRAS")],
-        capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(REPO / "infra/ansible/roles/signaling/files/build_wheelhouse.py"),
+            "--project",
+            str(REPO),
+            "--cache",
+            str(WHEEL_CACHE),
+            "--python-version",
+            "{}.{}".format(*sys.version_info[:2]),
+            "--machine",
+            platform.machine(),
+            "--extras",
+            dockerfile_arg("EXTRAS"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert wheels.returncode == 0, wheels.stdout + wheels.stderr
     workdir = tmp_path_factory.mktemp("signaling-image")
     wheels_json = workdir / "wheels.json"
@@ -153,10 +182,18 @@ def signaling_venv(tmp_path_factory) -> Path:
     json.loads(wheels.stdout)
     venv = workdir / "venv"
     install = subprocess.run(
-        [sys.executable, str(REPO / "compose/install_signaling.py"), str(wheels_json), str(venv),
-         "--extras", dockerfile_arg("EXTRAS")],
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(REPO / "compose/install_signaling.py"),
+            str(wheels_json),
+            str(venv),
+            "--extras",
+            dockerfile_arg("EXTRAS"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert install.returncode == 0, install.stdout[-3000:] + install.stderr[-3000:]
     return venv
 

@@ -47,10 +47,16 @@ def test_install_step_gives_pip_the_flags_the_signaling_role_gives_it():
 def test_installed_virtualenv_holds_visavis_and_the_speed_extra(signaling_venv):
     python = str(signaling_venv / "bin/python")
     done = subprocess.run(
-        [python, "-c", "import json, signaling, uvloop, importlib.metadata as m;"
-         "print(json.dumps(sorted(d.metadata['Name'].lower() for d in m.distributions())))"],
-        capture_output=True, text=True, cwd="/",
-    )  # fmt: skip
+        [
+            python,
+            "-c",
+            "import json, signaling, uvloop, importlib.metadata as m;"
+            "print(json.dumps(sorted(d.metadata['Name'].lower() for d in m.distributions())))",
+        ],
+        capture_output=True,
+        text=True,
+        cwd="/",
+    )
     assert done.returncode == 0, done.stderr
     installed = set(json.loads(done.stdout))
     assert {"visavis", "uvloop", "starlette", "uvicorn"} <= installed
@@ -71,9 +77,12 @@ def test_service_from_the_install_step_answers_the_images_healthcheck(
     )  # the image's CMD
     log = (tmp_path / "signaling.log").open("w")
     server = subprocess.Popen(
-        ["ip", "netns", "exec", namespace, *command], env=environment, cwd=tmp_path,
-        stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        ["ip", "netns", "exec", namespace, *command],
+        env=environment,
+        cwd=tmp_path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         assert wait_for_listener(namespace, 8000, server), Path(log.name).read_text()
         healthcheck = json.loads(

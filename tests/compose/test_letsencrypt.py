@@ -14,6 +14,8 @@ from dataclasses import replace
 
 import pytest
 
+from tests.certs import self_signed
+
 from .conftest import DOMAIN, REPO, in_namespace, load_compose, stop, wait_for_listener
 from .test_rendered import nginx_wrapper
 from .test_scripts import owner_and_mode
@@ -25,19 +27,8 @@ ADDRESS = "198.51.100.20"  # the namespace's address (conftest.namespace)
 
 
 def pebble_config(workdir) -> dict:
-    ca, cert, key = workdir / "ca.pem", workdir / "cert.pem", workdir / "key.pem"
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2"]
-    subprocess.run(
-        ["openssl", "req", "-x509", *ec, "-subj", "/CN=compose test ACME", "-keyout",
-         str(workdir / "ca-key.pem"), "-out", str(ca)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    subprocess.run(
-        ["openssl", "req", "-x509", *ec, "-subj", f"/CN={ADDRESS}", "-addext",
-         f"subjectAltName=IP:{ADDRESS}", "-CA", str(ca), "-CAkey", str(workdir / "ca-key.pem"),
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    ca, ca_key = self_signed(workdir, "compose test ACME", files=("ca.pem", "ca-key.pem"))
+    cert, key = self_signed(workdir, ADDRESS, [f"IP:{ADDRESS}"], issuer=(ca, ca_key))
     return {
         "pebble": {
             "listenAddress": f"{ADDRESS}:14000",
@@ -61,8 +52,9 @@ def test_certbot_service_gets_a_certificate_through_nginx_into_the_tls_volume(
     subprocess.run(
         ["sh", str(REPO / "compose/init.sh")],
         env={**os.environ, "DOMAIN": DOMAIN, "TLS_DIR": str(tls), "GIVEN_DIR": str(tmp_path)},
-        check=True, capture_output=True,
-    )  # fmt: skip
+        check=True,
+        capture_output=True,
+    )
     self_signed = (tls / "cert.pem").read_bytes()
     wrapper = nginx_wrapper(replace(site, volumes={**site.volumes, "tls": tls}), tmp_path)
     config = tmp_path / "pebble.json"
@@ -76,23 +68,61 @@ def test_certbot_service_gets_a_certificate_through_nginx_into_the_tls_volume(
     quiet = {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT, "text": True}
     processes = [
         subprocess.Popen(
-            ["ip", "netns", "exec", namespace, "pebble-challtestsrv", "-defaultIPv4", ADDRESS,
-             "-defaultIPv6", "", "-dns01", f"{ADDRESS}:8053", "-http01", "", "-https01", "",
-             "-tlsalpn01", "", "-management", f"{ADDRESS}:8055"],
+            [
+                "ip",
+                "netns",
+                "exec",
+                namespace,
+                "pebble-challtestsrv",
+                "-defaultIPv4",
+                ADDRESS,
+                "-defaultIPv6",
+                "",
+                "-dns01",
+                f"{ADDRESS}:8053",
+                "-http01",
+                "",
+                "-https01",
+                "",
+                "-tlsalpn01",
+                "",
+                "-management",
+                f"{ADDRESS}:8055",
+            ],
             **quiet,
         ),
         subprocess.Popen(
-            ["ip", "netns", "exec", namespace, "pebble", "-config", str(config),
-             "-dnsserver", f"{ADDRESS}:8053"],
+            [
+                "ip",
+                "netns",
+                "exec",
+                namespace,
+                "pebble",
+                "-config",
+                str(config),
+                "-dnsserver",
+                f"{ADDRESS}:8053",
+            ],
             env={**os.environ, "PEBBLE_VA_NOSLEEP": "1", "PEBBLE_WFE_NONCEREJECT": "0"},
             **quiet,
         ),
         subprocess.Popen(
-            ["ip", "netns", "exec", namespace, "nginx", "-p", str(tmp_path), "-c", str(wrapper),
-             "-g", "daemon off;"],
+            [
+                "ip",
+                "netns",
+                "exec",
+                namespace,
+                "nginx",
+                "-p",
+                str(tmp_path),
+                "-c",
+                str(wrapper),
+                "-g",
+                "daemon off;",
+            ],
             **quiet,
         ),
-    ]  # fmt: skip
+    ]
     certbot = None
     try:
         for port, process in ((14000, processes[1]), (80, processes[2])):
@@ -110,18 +140,30 @@ def test_certbot_service_gets_a_certificate_through_nginx_into_the_tls_volume(
         }
         certbot = subprocess.Popen(
             ["ip", "netns", "exec", namespace, "sh", str(REPO / "compose/certbot.sh")],
-            env=environment, start_new_session=True, **quiet,
-        )  # fmt: skip
+            env=environment,
+            start_new_session=True,
+            **quiet,
+        )
         deadline = time.monotonic() + 180
         while (tls / "cert.pem").read_bytes() == self_signed and certbot.poll() is None:
             assert time.monotonic() < deadline, "no certificate within 3 minutes"
             time.sleep(0.5)
         assert certbot.poll() is None, certbot.communicate()[0][-3000:]  # now in its loop
         issued = subprocess.run(
-            ["openssl", "x509", "-in", str(tls / "cert.pem"), "-noout", "-issuer", "-ext",
-             "subjectAltName"],
-            capture_output=True, text=True, check=True,
-        ).stdout  # fmt: skip
+            [
+                "openssl",
+                "x509",
+                "-in",
+                str(tls / "cert.pem"),
+                "-noout",
+                "-issuer",
+                "-ext",
+                "subjectAltName",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         assert "Pebble" in issued and f"DNS:{DOMAIN}" in issued
         assert owner_and_mode(tls / "key.pem") == (0, 65534, 0o640)
         live = letsencrypt / "live" / DOMAIN

@@ -146,17 +146,33 @@ def test_nginx_serves_the_stack_and_passes_its_healthcheck(
     signaling_log = (tmp_path / "signaling.log").open("w")
     signaling = subprocess.Popen(
         ["ip", "netns", "exec", namespace, str(signaling_venv / "bin/python"), "-m", "signaling"],
-        env=environment, cwd=tmp_path, stdout=signaling_log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        env=environment,
+        cwd=tmp_path,
+        stdout=signaling_log,
+        stderr=subprocess.STDOUT,
+    )
     challenge = site.volumes["acme"] / ".well-known/acme-challenge"
     challenge.mkdir(parents=True, exist_ok=True)
     (challenge / "token-1").write_text("token-1.thumbprint")
     wrapper = nginx_wrapper(site, tmp_path)
     nginx = subprocess.Popen(
-        ["ip", "netns", "exec", namespace, "nginx", "-p", str(tmp_path), "-c", str(wrapper),
-         "-g", "daemon off;"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        [
+            "ip",
+            "netns",
+            "exec",
+            namespace,
+            "nginx",
+            "-p",
+            str(tmp_path),
+            "-c",
+            str(wrapper),
+            "-g",
+            "daemon off;",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         assert wait_for_listener(namespace, 8000, signaling), (
             tmp_path / "signaling.log"
@@ -164,8 +180,15 @@ def test_nginx_serves_the_stack_and_passes_its_healthcheck(
         assert wait_for_listener(namespace, 443, nginx), stop(nginx)
         health = in_namespace(namespace, *healthcheck("nginx"), timeout=30)
         assert health.returncode == 0, health.stdout + health.stderr
-        curl = ["curl", "--silent", "--insecure", "--resolve", f"{DOMAIN}:443:198.51.100.20",
-                "--resolve", f"{DOMAIN}:80:198.51.100.20"]  # fmt: skip
+        curl = [
+            "curl",
+            "--silent",
+            "--insecure",
+            "--resolve",
+            f"{DOMAIN}:443:198.51.100.20",
+            "--resolve",
+            f"{DOMAIN}:80:198.51.100.20",
+        ]
         page = in_namespace(namespace, *curl, f"https://{DOMAIN}/", timeout=30).stdout
         assert "<html" in page.lower()
         token = in_namespace(
@@ -173,9 +196,15 @@ def test_nginx_serves_the_stack_and_passes_its_healthcheck(
         )
         assert token.stdout == "token-1.thumbprint"
         redirect = in_namespace(
-            namespace, *curl, "--write-out", "%{http_code} %{redirect_url}", "--output",
-            "/dev/null", f"http://{DOMAIN}/abc", timeout=30,
-        )  # fmt: skip
+            namespace,
+            *curl,
+            "--write-out",
+            "%{http_code} %{redirect_url}",
+            "--output",
+            "/dev/null",
+            f"http://{DOMAIN}/abc",
+            timeout=30,
+        )
         assert redirect.stdout == f"301 https://{DOMAIN}/abc"
         # A browser's WebSocket: through nginx to signaling, past its Origin check.
         call = in_namespace(
@@ -202,8 +231,10 @@ def test_coturn_starts_on_the_rendered_configuration_with_the_compose_command(
     ]
     server = subprocess.Popen(
         ["ip", "netns", "exec", namespace, "turnserver", *arguments],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         listening = wait_for_listener(namespace, 5349, server)
         health = in_namespace(namespace, *healthcheck("coturn"), timeout=10)

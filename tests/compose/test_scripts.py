@@ -8,6 +8,8 @@ import re
 import subprocess
 from pathlib import Path
 
+from tests.certs import self_signed
+
 from .conftest import DOCKERFILE, DOMAIN, REPO
 
 COTURN_GID = 65534  # nogroup in the coturn image
@@ -17,19 +19,15 @@ def run_script(name: str, *arguments: str, **environment: str) -> subprocess.Com
     return subprocess.run(
         ["sh", str(REPO / "compose" / name), *arguments],
         env={**os.environ, "DOMAIN": DOMAIN, **environment},
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def certificate(folder: Path, name: str) -> tuple[Path, Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    cert, key = folder / "fullchain.pem", folder / "privkey.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-         "-nodes", "-days", "2", "-subj", f"/CN={name}", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    return cert, key
+    """A certificate for `name` where certbot would leave it (fullchain.pem, privkey.pem)."""
+    return self_signed(folder, name, files=("fullchain.pem", "privkey.pem"))
 
 
 def owner_and_mode(path: Path) -> tuple[int, int, int]:
@@ -66,8 +64,10 @@ def test_init_makes_a_new_certificate_when_the_domain_changed(tmp_path):
     assert moved.returncode == 0, moved.stderr
     names = subprocess.run(
         ["openssl", "x509", "-in", str(tls / "cert.pem"), "-noout", "-ext", "subjectAltName"],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "DNS:moved.test" in names
 
 
@@ -95,10 +95,20 @@ def test_certbot_service_needs_an_email(tmp_path):
 
 def test_make_compose_config_runs_the_renderer_with_the_projects_ansible():
     done = subprocess.run(
-        ["make", "--no-print-directory", "-n", "-C", str(REPO), "compose-config",
-         "COMPOSE_ENV=/nonexistent/.env", "COMPOSE_RENDERED=/nonexistent/rendered"],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        [
+            "make",
+            "--no-print-directory",
+            "-n",
+            "-C",
+            str(REPO),
+            "compose-config",
+            "COMPOSE_ENV=/nonexistent/.env",
+            "COMPOSE_RENDERED=/nonexistent/rendered",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     command = done.stdout.replace("\\\n", " ")
     assert re.search(

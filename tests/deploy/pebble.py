@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.certs import self_signed
+
 from .host import TestHost, port_open, wait_for
 
 
@@ -34,54 +36,12 @@ class Pebble:
 
 
 def make_endpoint_certificate(workdir: Path, address: str) -> tuple[Path, Path, Path]:
-    ca_key, ca_cert = workdir / "ca-key.pem", workdir / "ca.pem"
-    key, csr, cert = workdir / "key.pem", workdir / "csr.pem", workdir / "cert.pem"
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-    quiet = {"check": True, "capture_output": True}
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            *ec,
-            "-days",
-            "2",
-            "-subj",
-            "/CN=visavis test ACME CA",
-            "-keyout",
-            str(ca_key),
-            "-out",
-            str(ca_cert),
-        ],
-        **quiet,
+    """A test CA and, signed by it, a certificate for pebble's `address`:
+    (CA certificate, certificate, key)."""
+    ca_cert, ca_key = self_signed(
+        workdir, "visavis test ACME CA", files=("ca-cert.pem", "ca-key.pem")
     )
-    subprocess.run(
-        ["openssl", "req", *ec, "-subj", f"/CN={address}", "-keyout", str(key), "-out", str(csr)],
-        **quiet,
-    )
-    extensions = workdir / "san.cnf"
-    extensions.write_text(f"subjectAltName=IP:{address}\n")
-    subprocess.run(
-        [
-            "openssl",
-            "x509",
-            "-req",
-            "-in",
-            str(csr),
-            "-CA",
-            str(ca_cert),
-            "-CAkey",
-            str(ca_key),
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-extfile",
-            str(extensions),
-            "-out",
-            str(cert),
-        ],
-        **quiet,
-    )
+    cert, key = self_signed(workdir, address, [f"IP:{address}"], issuer=(ca_cert, ca_key))
     return ca_cert, cert, key
 
 

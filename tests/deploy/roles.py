@@ -5,18 +5,17 @@ site.yml), then the test's extra vars on top."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from tests.templates import ansible_playbook
+
 REPO = Path(__file__).resolve().parents[2]
 ANSIBLE = REPO / "infra/ansible"
 ROLES = ANSIBLE / "roles"
 WIRING = ANSIBLE / "group_vars/all.yml"
-ANSIBLE_PLAYBOOK = REPO / ".venv/bin/ansible-playbook"
 
 
 def site_roles() -> list[str]:
@@ -49,23 +48,7 @@ def run_playbook(workdir: Path, tasks: list[dict], **variables: Any) -> None:
             ]
         )
     )
-    extra_vars = workdir / "extra-vars.json"
-    extra_vars.write_text(json.dumps({"visavis_domain": "visavis.test", **variables}))
-    done = subprocess.run(
-        [
-            str(ANSIBLE_PLAYBOOK),
-            "--inventory",
-            "localhost,",
-            "--extra-vars",
-            f"@{extra_vars}",
-            str(playbook),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ANSIBLE,
-        env={**os.environ, "ANSIBLE_CONFIG": str(ANSIBLE / "ansible.cfg")},
-    )
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    ansible_playbook(playbook, {"visavis_domain": "visavis.test", **variables}, workdir)
 
 
 def render_role_template(role: str, template: str, workdir: Path, **variables: Any) -> str:

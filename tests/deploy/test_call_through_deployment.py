@@ -1,5 +1,9 @@
 """Two headless Chromium call each other through the deployed nginx, signaling and coturn.
 
+The server lets only hosts start meetings (the deploy's default), so the first browser
+enrols with a link `make enrol` printed on the controller, through Chromium's virtual
+authenticator, before it starts the meeting; the second joins with the code only.
+
 Both browsers run on the controller's end of the test host's veth and may only use relay
 candidates, so the media provably crosses the deployed coturn. The browsers are driven in a
 process of their own (`python -m tests.deploy.test_call_through_deployment DOMAIN ADDRESS`):
@@ -8,15 +12,20 @@ another suite's Playwright session may still be open in the pytest process.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
+import ssl
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 
@@ -68,12 +77,33 @@ async () => {
 """
 
 
-def open_page(browser: Browser, url: str) -> Page:
+def open_page(browser: Browser, url: str, passkeys: bool = False) -> Page:
     context = browser.new_context(ignore_https_errors=True, permissions=["camera", "microphone"])
     context.add_init_script(RELAY_ONLY)
     page = context.new_page()
+    if passkeys:
+        add_platform_authenticator(context, page)
     page.goto(url)
     return page
+
+
+def add_platform_authenticator(context: BrowserContext, page: Page) -> None:
+    """Chromium's virtual authenticator (DevTools WebAuthn domain), as Touch ID would be."""
+    devtools = context.new_cdp_session(page)
+    devtools.send("WebAuthn.enable")
+    options = {"protocol": "ctap2", "transport": "internal", "hasResidentKey": True}
+    options |= {"hasUserVerification": True, "isUserVerified": True}
+    devtools.send("WebAuthn.addVirtualAuthenticator", {"options": options})
+
+
+def spki_pin(address: str) -> str:
+    """base64(SHA-256(SubjectPublicKeyInfo)) of the site's certificate: Chromium trusts it
+    with --ignore-certificate-errors-spki-list, since WebAuthn refuses pages with TLS
+    certificate errors (the test's certificate is self-signed)."""
+    pem = ssl.get_server_certificate((address, 443))
+    key = x509.load_pem_x509_certificate(pem.encode()).public_key()
+    spki = key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(hashlib.sha256(spki).digest()).decode()
 
 
 def expect_remote_video_playing(page: Page) -> None:
@@ -89,14 +119,18 @@ def expect_remote_video_playing(page: Page) -> None:
     assert page.evaluate(frames) > first, "the remote video is not decoding new frames"
 
 
-def call_through_relay(domain: str, address: str) -> list[dict]:
-    """Make the call; returns each side's selected candidate pair."""
+def call_through_relay(domain: str, address: str, enrolment_link: str) -> list[dict]:
+    """Enrol, make the call; returns each side's selected candidate pair."""
     # The browsers find the site's name at the test host's address; nothing else resolves.
     rules = f"--host-resolver-rules=MAP {domain} {address}"
+    pin = f"--ignore-certificate-errors-spki-list={spki_pin(address)}"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, rules])
+        args = [*CHROMIUM_ARGS, rules, pin]
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
         site = f"https://{domain}"
-        host = open_page(browser, f"{site}/")
+        host = open_page(browser, enrolment_link, passkeys=True)
+        host.click("#enrol-button")
+        expect(host.locator("#host-name")).to_have_text("Signed in as deploy-test", timeout=15_000)
         host.click("#new-meeting")
         host.click("#join-now")  # the lobby, with the default devices
         expect(host.locator("#meeting-code")).to_have_text(CODE, timeout=15_000)
@@ -116,6 +150,9 @@ def call_through_relay(domain: str, address: str) -> list[dict]:
 
 
 def test_two_browsers_call_through_the_deployed_relay(deployment, first_deploy):
+    printed = deployment.make("enrol", "NAME=deploy-test")
+    link = [line for line in printed.splitlines() if line.startswith("https://")][-1]
+    assert link.startswith(f"https://{deployment.domain}/enrol#"), printed
     done = subprocess.run(
         [
             sys.executable,
@@ -123,6 +160,7 @@ def test_two_browsers_call_through_the_deployed_relay(deployment, first_deploy):
             "tests.deploy.test_call_through_deployment",
             deployment.domain,
             deployment.host.address,
+            link,
         ],
         cwd=REPO,
         capture_output=True,
@@ -139,4 +177,4 @@ def test_two_browsers_call_through_the_deployed_relay(deployment, first_deploy):
 
 
 if __name__ == "__main__":
-    print(json.dumps(call_through_relay(sys.argv[1], sys.argv[2])))
+    print(json.dumps(call_through_relay(sys.argv[1], sys.argv[2], sys.argv[3])))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.certs import dh_parameters, self_signed
 from tests.templates import REPO, render_templates
 
 DISTRIBUTIONS = ["Ubuntu-22", "Ubuntu-24", "Debian-12"]
@@ -21,44 +22,8 @@ DOMAIN = "visavis.test"
 @pytest.fixture(scope="module")
 def tls_files(tmp_path_factory) -> dict[str, str]:
     workdir = tmp_path_factory.mktemp("tls")
-    cert, key, dhparam = workdir / "cert.pem", workdir / "key.pem", workdir / "dhparam.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            f"/CN={DOMAIN}",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    subprocess.run(
-        [
-            "openssl",
-            "genpkey",
-            "-genparam",
-            "-algorithm",
-            "DH",
-            "-pkeyopt",
-            "group:ffdhe2048",
-            "-out",
-            str(dhparam),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    cert, key = self_signed(workdir, DOMAIN)
+    dhparam = dh_parameters(workdir / "dhparam.pem")
     return {"cert": str(cert), "key": str(key), "dhparam": str(dhparam), "dir": str(workdir)}
 
 

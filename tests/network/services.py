@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.certs import self_signed
 from tests.loopback import REPO_ROOT, stop_process
 from tests.network.lab import SERVER, inside
 from tests.templates import render_templates
@@ -68,31 +69,7 @@ def make_server_files(folder: Path, **overrides: Any) -> ServerFiles:
     """A certificate for the server's address and coturn's configuration rendered from
     infra/coturn/turnserver.conf.j2 exactly as the Ansible role renders it, with the lab's
     variables (and `overrides` of them)."""
-    certificate, private_key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            f"/CN={SERVER}",
-            "-addext",
-            f"subjectAltName=IP:{SERVER},DNS:{DOMAIN}",
-            "-keyout",
-            str(private_key),
-            "-out",
-            str(certificate),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    certificate, private_key = self_signed(folder, SERVER, [f"IP:{SERVER}", f"DNS:{DOMAIN}"])
     # nginx's template is rendered alongside; the lab serves the client from signaling.
     dhparam = folder / "dhparam.pem"
     dhparam.write_text("")

@@ -105,9 +105,10 @@ def in_a_call(connect_member: Callable[[], Member]) -> tuple[Member, Member, str
     return alice, bob, room
 
 
-def member_at(sockets: ExitStack, ws_url: str) -> Member:
-    """A member on `ws_url`, closed when `sockets` closes."""
-    return Member(sockets.enter_context(connect(ws_url, max_size=None, open_timeout=5)))
+def member_at(sockets: ExitStack, ws_url: str, headers: dict[str, str] | None = None) -> Member:
+    """A member on `ws_url` (upgrade request with `headers`), closed when `sockets` closes."""
+    socket = connect(ws_url, max_size=None, open_timeout=5, additional_headers=headers)
+    return Member(sockets.enter_context(socket))
 
 
 @pytest.fixture

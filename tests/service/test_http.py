@@ -18,18 +18,20 @@ def test_healthz_answers_ok(http):
     assert response.status_code == 200 and response.text == "ok"
 
 
-def test_a_meeting_link_serves_the_app_in_any_spelling(http):
+def test_a_meeting_link_serves_the_app_and_other_spellings_lead_to_it(http):
     home = http.get("/").text
 
-    for path in ("/abcd-efgh-jkmn", "/ABCDEFGHJKMN"):
-        response = http.get(path)
-        assert response.status_code == 200 and response.text == home, path
+    response = http.get("/abcd-efgh-jkmn")
+    assert response.status_code == 200 and response.text == home
     assert "<html" in home.lower()
+    moved = http.get("/ABCDEFGHJKMN")
+    assert moved.status_code == 301 and moved.headers["location"] == "/abcd-efgh-jkmn"
 
 
 def test_a_path_that_is_not_a_meeting_code_is_not_found(http):
-    assert http.get("/wp-admin").status_code == 404
-    assert http.get("/abcd-efgh-jkmo").status_code == 404  # `o` is not in the alphabet
+    for path in ("/wp-admin", "/abcd-efgh-jkmo"):  # `o` is not in the alphabet
+        response = http.get(path)
+        assert response.status_code == 404 and 'href="/"' in response.text, path
 
 
 def test_the_client_modules_are_served(http):
