@@ -12,9 +12,10 @@ TLS_KEY := $(RUN_DIR)/tls/key.pem
 RESUME_SECRET := $(RUN_DIR)/resume-secret
 # Signs hosts' session cookies (VISAVIS_ACCESS=hosts make run); the hosts live in .run/state.
 SESSION_SECRET := $(RUN_DIR)/session-secret
-# Debian packages the tests drive for real: browser, TURN server, certificate tools, node.
-TEST_APT_PACKAGES := chromium coturn openssl nodejs nftables iproute2 redis-server
-TEST_COMMANDS := chromium turnserver turnutils_uclient openssl node nft ip ss redis-server
+# Debian packages the tests drive for real: browsers, TURN server, certificate tools, node.
+TEST_APT_PACKAGES := chromium firefox-esr coturn openssl nodejs nftables iproute2 redis-server
+TEST_COMMANDS := chromium firefox-esr turnserver turnutils_uclient openssl node nft ip ss \
+  redis-server unshare
 
 # Operator verbs (deploy, verify) and their test needs live beside the playbook.
 -include infra/make/*.mk
@@ -28,6 +29,7 @@ help:
 	@echo "make lint            ruff check and ruff format --check on the Python code"
 	@echo "make typecheck       mypy on signaling/ and the import-layering contract"
 	@echo "make typecheck-js    TypeScript's checkJs over frontend/js (npm dev tool only)"
+	@echo "make crossbrowser    Firefox ESR and Chromium calling each other (root: a network namespace)"
 	@echo "make fuzz            the property-based session fuzzer with many examples (FUZZ_EXAMPLES)"
 	@echo "make bench           call set-up, signaling capacity and client weight (docs/performance.md)"
 	@echo "make deploy HOST=... DOMAIN=...   provision a host (docs/operating.md)"
@@ -104,6 +106,14 @@ check: lint typecheck typecheck-js
 test: system-test-deps $(VENV)/.test
 	$(MAKE) check
 	$(PY) -m pytest --ignore=tests/unit --ignore=tests/service
+	$(MAKE) crossbrowser
+
+# Firefox ESR and Chromium calling each other (puppeteer-core, an npm development tool),
+# in a network namespace of their own with only loopback: the browsers try no other
+# address. One file at a time: each launches both browsers. Needs root (unshare --net).
+.PHONY: crossbrowser
+crossbrowser: node_modules/.package-lock.json $(VENV)/.test
+	unshare --net sh -c 'ip link set lo up && node --test --test-concurrency=1 tests/crossbrowser/'
 
 clean:
 	rm -rf $(VENV) $(RUN_DIR) build

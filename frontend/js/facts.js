@@ -5,13 +5,33 @@
 const FAIR = {rttMs: 250, lossPercent: 2};
 const POOR = {rttMs: 500, lossPercent: 8};
 
+/**
+ * The candidate pair in use and its local candidate ({} before one is chosen). Chromium
+ * names it in the `transport` entry; Firefox has no such entry and flags it with the
+ * non-standard `selected`, while several pairs may be nominated and succeeded at once.
+ * @param {any[]} stats
+ */
 function selectedPair(stats) {
   const byId = new Map(stats.map((entry) => [entry.id, entry]));
+  const pairs = stats.filter((entry) => entry.type === 'candidate-pair');
   const transport = stats.find((entry) => entry.type === 'transport' && entry.selectedCandidatePairId);
   const pair = transport ? byId.get(transport.selectedCandidatePairId)
-    : stats.find((entry) => entry.type === 'candidate-pair' &&
-        (entry.selected || (entry.nominated && entry.state === 'succeeded')));
+    : pairs.find((entry) => entry.selected === true) ??
+      pairs.find((entry) => entry.selected === undefined && entry.nominated &&
+        entry.state === 'succeeded');
   return pair ? {pair, local: byId.get(pair.localCandidateId)} : {};
+}
+
+/**
+ * Round trip in seconds: the pair's STUN measurement, else the mean of the RTCP receiver
+ * reports' (`remote-inbound-rtp`, which Firefox fills when the pair has none), else null.
+ * @param {any} pair @param {any[]} stats
+ */
+function roundTrip(pair, stats) {
+  if (typeof pair?.currentRoundTripTime === 'number') return pair.currentRoundTripTime;
+  const reported = stats.filter((entry) => entry.type === 'remote-inbound-rtp' &&
+    typeof entry.roundTripTime === 'number').map((entry) => entry.roundTripTime);
+  return reported.length ? reported.reduce((a, b) => a + b) / reported.length : null;
 }
 
 /**
@@ -41,8 +61,8 @@ export function summarizeStats(report, previous = null) {
   const lost = Math.max(0, counters.lost - (before?.lost ?? 0));
   const lossPercent = received + lost > 0 ? Math.round(1000 * lost / (received + lost)) / 10
     : null;
-  const rtt = pair?.currentRoundTripTime;
-  const rttMs = typeof rtt === 'number' ? Math.round(rtt * 1000) : null;
+  const rtt = pair ? roundTrip(pair, stats) : null;
+  const rttMs = rtt === null ? null : Math.round(rtt * 1000);
   const relayed = local?.candidateType === 'relay';
   const protocol = (relayed ? local.relayProtocol : local?.protocol) ?? null;
   return {
@@ -58,9 +78,14 @@ export function summarizeStats(report, previous = null) {
   };
 }
 
+/**
+ * 'poor' or 'fair' as soon as one known figure is over its limit; 'good' only when both are
+ * known (an unknown round trip is no evidence of a good one); else null.
+ * @param {number|null} rttMs @param {number|null} lossPercent
+ */
 function quality(rttMs, lossPercent) {
   const over = (limits) => (rttMs ?? 0) > limits.rttMs || (lossPercent ?? 0) > limits.lossPercent;
   if (over(POOR)) return 'poor';
   if (over(FAIR)) return 'fair';
-  return 'good';
+  return rttMs === null || lossPercent === null ? null : 'good';
 }

@@ -74,3 +74,53 @@ test('before any path is chosen there are no facts to show', () => {
     lossPercent: null, kbps: null, width: null, height: null, quality: null,
     counters: undefined});
 });
+
+/**
+ * A getStats() report as Firefox gives it: no `transport` entry, several pairs nominated
+ * and succeeded, the one in use flagged with the non-standard `selected`, and (in some
+ * versions) no `currentRoundTripTime`; the round trip comes from RTCP receiver reports.
+ */
+/** @param {{rtt?: number|null, remoteRtts?: number[], lost?: number}} [options] */
+function firefoxReport({rtt = 0.08, remoteRtts = [0.07, 0.09], lost = 0} = {}) {
+  const timestamp = 10_000;
+  return [
+    {id: 'P-tcp', type: 'candidate-pair', timestamp, localCandidateId: 'L-tcp',
+      remoteCandidateId: 'R1', state: 'succeeded', nominated: true, selected: false},
+    {id: 'P-relay', type: 'candidate-pair', timestamp, localCandidateId: 'L-relay',
+      remoteCandidateId: 'R1', state: 'succeeded', nominated: true, selected: false},
+    {id: 'P-udp', type: 'candidate-pair', timestamp, localCandidateId: 'L-udp',
+      remoteCandidateId: 'R1', state: 'succeeded', nominated: true, selected: true,
+      ...(rtt === null ? {} : {currentRoundTripTime: rtt})},
+    {id: 'L-tcp', type: 'local-candidate', timestamp, candidateType: 'host', protocol: 'tcp'},
+    {id: 'L-relay', type: 'local-candidate', timestamp, candidateType: 'relay',
+      protocol: 'udp', relayProtocol: 'tls'},
+    {id: 'L-udp', type: 'local-candidate', timestamp, candidateType: 'srflx', protocol: 'udp'},
+    ...remoteRtts.map((roundTripTime, index) => ({id: `RI${index}`, type: 'remote-inbound-rtp',
+      timestamp, kind: index ? 'video' : 'audio', roundTripTime})),
+    {id: 'IV', type: 'inbound-rtp', kind: 'video', timestamp, bytesReceived: 100_000,
+      packetsReceived: 1000 - lost, packetsLost: lost, frameWidth: 640, frameHeight: 480},
+  ];
+}
+
+test('Firefox: the pair flagged `selected` is the one in use, not the first nominated', () => {
+  const facts = summarizeStats(firefoxReport());
+  assert.equal(facts.path, 'direct');
+  assert.equal(facts.protocol, 'UDP');
+  assert.equal(facts.rttMs, 80);
+});
+
+test('Firefox: without currentRoundTripTime, RTCP receiver reports give the round trip', () => {
+  const facts = summarizeStats(firefoxReport({rtt: null, remoteRtts: [0.3, 0.32]}));
+  assert.equal(facts.rttMs, 310);
+  assert.equal(facts.quality, 'fair');
+});
+
+test('an unknown round trip stays unknown: no "good" verdict without it', () => {
+  const facts = summarizeStats(firefoxReport({rtt: null, remoteRtts: []}));
+  assert.equal(facts.path, 'direct');
+  assert.equal(facts.rttMs, null);
+  assert.equal(facts.quality, null);
+  // Heavy loss is bad news whatever the round trip.
+  assert.equal(summarizeStats(firefoxReport({rtt: null, remoteRtts: [], lost: 100}))
+    .quality, 'poor');
+});
