@@ -9,17 +9,18 @@ from those declarations with msgspec; fields with `repr=False` are secrets, neve
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import os
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 import msgspec
 from msgspec import Meta
+
+from . import config_rules as rules
+from .config_rules import Check
 
 ENV_PREFIX = "VISAVIS_"
 FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend"
@@ -29,75 +30,6 @@ _SWITCH_WORDS = {"yes": "true", "on": "true", "no": "false", "off": "false", "":
 
 class ConfigError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
-
-
-@dataclass(frozen=True)
-class Check:
-    """A rule a setting's value must follow beyond its type and `Meta` bounds.
-
-    `rule` takes the converted value (or the default) and returns it, possibly normalised;
-    it raises ValueError with a phrase that follows "VISAVIS_NAME: " in the error.
-    """
-
-    rule: Callable[[Any], Any]
-
-
-def _existing_file(path: str) -> str:
-    if path and not Path(path).is_file():
-        raise ValueError(f"no file at {path!r}")
-    return path
-
-
-def _client_files(directory: Path) -> Path:
-    if not (directory / "index.html").is_file():
-        raise ValueError(f"no index.html in {str(directory)!r}")
-    return directory
-
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def normalize_origin(url: str) -> str:
-    """The origin of an http(s) URL as browsers send it in `Origin`: `scheme://host[:port]`,
-    scheme and host in lower case, the scheme's default port dropped; any path is ignored.
-    Raises ValueError with a phrase for anything else (no host, a user name, a bad port)."""
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.hostname:
-        raise ValueError(f"{url!r} is not an http(s) URL")
-    if parts.username is not None:
-        # Never repeated: it may hold a password too.
-        raise ValueError("holds a user name; give only scheme, host and port")
-    try:
-        port = parts.port
-    except ValueError:
-        raise ValueError(f"{url!r} has a port that is not a number from 0 to 65535") from None
-    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    return (
-        f"{scheme}://{host}"
-        if port in (None, _DEFAULT_PORTS[scheme])
-        else (f"{scheme}://{host}:{port}")
-    )
-
-
-def _origin(url: str) -> str:
-    return normalize_origin(url) if url else ""
-
-
-def _networks(networks: tuple[str, ...]) -> tuple[str, ...]:
-    for network in networks:
-        try:
-            ipaddress.ip_network(network, strict=False)
-        except ValueError:
-            raise ValueError(f"{network!r} is not an address or network") from None
-    return networks
-
-
-def _broker(url: str) -> str:
-    # The URL may hold a password: the phrase never repeats it.
-    if url and urlsplit(url).scheme not in ("redis", "rediss", "unix"):
-        raise ValueError("must be a redis://, rediss:// or unix:// URL")
-    return url
 
 
 StunUrl = Annotated[str, Meta(pattern="^stuns?:")]
@@ -115,13 +47,13 @@ class Settings:
     host: Annotated[str, Meta(description="address to listen on")] = "127.0.0.1"
     port: Annotated[int, Meta(ge=1, le=65535, description="port to listen on")] = 8443
     tls_cert: Annotated[
-        str, Meta(description="PEM certificate file; empty: plain HTTP"), Check(_existing_file)
+        str, Meta(description="PEM certificate file; empty: plain HTTP"), Check(rules.existing_file)
     ] = ""
-    tls_key: Annotated[str, Meta(description="PEM key file of tls_cert"), Check(_existing_file)] = (
-        ""
-    )
+    tls_key: Annotated[
+        str, Meta(description="PEM key file of tls_cert"), Check(rules.existing_file)
+    ] = ""
     frontend_dir: Annotated[
-        Path, Meta(description="the web client's files"), Check(_client_files)
+        Path, Meta(description="the web client's files"), Check(rules.client_files)
     ] = FRONTEND_DIR
     max_frame_bytes: Annotated[
         int, Meta(ge=1024, description="largest frame answered; 16 times this closes")
@@ -144,12 +76,12 @@ class Settings:
         str, Meta(description="signs resume tokens so a restart gives seats back; random if empty")
     ] = field(default="", repr=False)
     public_url: Annotated[
-        str, Meta(description="origin browsers must come from; empty: any"), Check(_origin)
+        str, Meta(description="origin browsers must come from; empty: any"), Check(rules.origin)
     ] = ""
     trusted_proxies: Annotated[
         tuple[str, ...],
         Meta(description="addresses whose X-Forwarded-For is believed"),
-        Check(_networks),
+        Check(rules.networks),
     ] = ()
     connections_per_ip: Annotated[
         int, Meta(ge=1, description="open sockets per client address")
@@ -191,7 +123,7 @@ class Settings:
     broker_url: Annotated[
         str,
         Meta(description="Redis shared by several instances; empty: one process"),
-        Check(_broker),
+        Check(rules.broker),
     ] = field(default="", repr=False)  # may hold a password
     log_level: Annotated[
         Literal["debug", "info", "warning", "error"], Meta(description="least severe line logged")

@@ -14,7 +14,8 @@ from starlette import status
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from . import protocol
-from .config import Settings, normalize_origin
+from .config import Settings
+from .config_rules import normalize_origin
 from .host_sessions import COOKIE, HostSessions
 from .hub import Connection, Hub
 from .limits import AddressLimits, TokenBucket
