@@ -20,10 +20,24 @@ export async function waitForText(page, selector, expected, timeout = MEDIA_TIME
   return page.$eval(selector, (element) => element.textContent);
 }
 
+/**
+ * Press a button as soon as it is shown and enabled, through the DOM rather than at screen
+ * coordinates: the lobby's layout still moves while the camera preview starts, and a
+ * pointer click aimed a moment earlier can land beside the button (a lost "Join now").
+ * @param {Page} page @param {string} selector
+ */
+export async function press(page, selector, timeout = 10_000) {
+  await page.waitForFunction((sel) => {
+    const button = document.querySelector(sel);
+    return button instanceof HTMLButtonElement && !button.disabled && button.checkVisibility();
+  }, {timeout}, selector);
+  await page.$eval(selector, (button) => /** @type {HTMLButtonElement} */ (button).click());
+}
+
 /** Open the home page, start a meeting straight from the lobby: its code. @param {Page} host */
 export async function startMeeting(host) {
-  await host.locator('#new-meeting').click();
-  await host.locator('#join-now').click();
+  await press(host, '#new-meeting');
+  await press(host, '#join-now');
   return waitForText(host, '#meeting-code', CODE, 10_000);
 }
 
@@ -37,7 +51,7 @@ export async function startCall(hostBrowser, guestBrowser, serverUrl, query = ''
   const code = await startMeeting(host);
   const guest = await openPerson(guestBrowser, `${serverUrl}/${code}${query}`);
   const joined = performance.now();
-  await guest.locator('#join-now').click();
+  await press(guest, '#join-now');
   try {
     await expectRemoteVideoPlaying(host);
     await expectRemoteVideoPlaying(guest);
