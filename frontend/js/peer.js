@@ -1,15 +1,8 @@
 // One RTCPeerConnection with the perfect-negotiation pattern (webrtc/samples). No DOM:
-// descriptions and candidates go out through `send`, media comes back as events.
-
-// `disconnected` may heal by itself; past this, an ICE restart is faster.
-const DISCONNECTED_GRACE_MS = 3000;
-// Not connected this long after negotiating counts as failed (with no candidate pair at
-// all, Chromium never says `failed`).
-const CONNECT_TIMEOUT_MS = 10000;
-// ICE restarts in a row before giving up (one for a call that never connected).
-const MAX_ICE_RESTARTS = 2;
-// Longest wait for a closing control channel to deliver its last message (a `bye`).
-const CONTROL_FLUSH_MS = 1000;
+// descriptions and candidates go out through `send`, media comes back as events. When to
+// restart ICE is ice-recovery.js's; the control DataChannel is control-channel.js's.
+import {ControlChannel} from './control-channel.js';
+import {IceRecovery} from './ice-recovery.js';
 
 const randomId = () => crypto.getRandomValues(new Uint32Array(2)).join('-');
 
@@ -32,7 +25,10 @@ const randomId = () => crypto.getRandomValues(new Uint32Array(2)).join('-');
 export class Peer extends EventTarget {
   #pc;
   #send;
+  /** @type {ControlChannel} */
   #control;
+  /** @type {IceRecovery} */
+  #recovery;
   #makingOffer = false;
   #ignoreOffer = false;
   #srdAnswerPending = false;
@@ -41,10 +37,6 @@ export class Peer extends EventTarget {
   #pendingCandidates = [];
   /** @type {string|null|undefined} the other connection's id, once known */
   #remoteSession = null;
-  #restarts = 0;
-  #everConnected = false;
-  #disconnectedTimer = 0;
-  #connectTimer = 0;
   session = randomId();
   polite;
 
@@ -68,6 +60,16 @@ export class Peer extends EventTarget {
     const pc = new RTCPeerConnection(relayOnly ? {iceServers, iceTransportPolicy: 'relay'}
       : {iceServers});
     this.#pc = pc;
+    this.#recovery = new IceRecovery(pc, {
+      restartIce: () => {
+        try {
+          pc.restartIce();
+        } catch (error) {
+          this.#fail(error);
+        }
+      },
+      gaveUp: (reason) => this.#emit('gaveup', reason),
+    });
 
     pc.ontrack = (event) => {
       this.#emit('track', event);
@@ -77,12 +79,15 @@ export class Peer extends EventTarget {
     pc.onicecandidate = ({candidate}) => {
       if (candidate) this.#send({candidate});
     };
-    pc.onconnectionstatechange = () => this.#connectionChanged();
+    pc.onconnectionstatechange = () => {
+      this.#recovery.connectionChanged(pc.connectionState);
+      this.#emit('connectionstatechange', pc.connectionState);
+    };
     pc.onsignalingstatechange = () => {
       const local = pc.localDescription?.sdp;
       const remote = pc.remoteDescription?.sdp;
       if (pc.signalingState === 'stable' && local && remote) {
-        if (pc.connectionState !== 'connected' && !this.#connectTimer) this.#expectConnection();
+        this.#recovery.negotiated();
         this.#emit('negotiated', {local, remote});
       }
     };
@@ -100,21 +105,9 @@ export class Peer extends EventTarget {
       }
     };
 
-    // One channel both sides create with the same id: no extra negotiation round.
-    const control = pc.createDataChannel('control', {negotiated: true, id: 0});
-    control.onopen = () => this.#emit('controlopen');
-    // Only the other side closing its connection (a hang-up, a closed tab) closes it.
-    control.onclose = () => this.#emit('controlclose');
-    control.onmessage = ({data}) => {
-      let message;
-      try {
-        message = JSON.parse(data);
-      } catch {
-        return;
-      }
-      if (message && typeof message.type === 'string') this.#emit('control', message);
-    };
-    this.#control = control;
+    this.#control = new ControlChannel(pc, {open: () => this.#emit('controlopen'),
+      close: () => this.#emit('controlclose'),
+      message: (message) => this.#emit('control', message)});
 
     const tracks = localStream ? localStream.getTracks() : [];
     for (const track of tracks) pc.addTrack(track, /** @type {MediaStream} */ (localStream));
@@ -137,7 +130,7 @@ export class Peer extends EventTarget {
 
   /** True while the control DataChannel is open: the other page is there, end to end. */
   get controlOpen() {
-    return this.#control.readyState === 'open';
+    return this.#control.open;
   }
 
   get negotiated() {
@@ -212,15 +205,7 @@ export class Peer extends EventTarget {
 
   /** New ICE credentials and candidates, negotiated like any other change. */
   restartIce() {
-    if (this.#pc.signalingState === 'closed') return;
-    clearTimeout(this.#disconnectedTimer);
-    this.#restarts += 1;
-    try {
-      this.#pc.restartIce();
-    } catch (error) {
-      this.#fail(error); // a browser without it: the timer below still gives up in the end
-    }
-    this.#expectConnection();
+    this.#recovery.restart();
   }
 
   /** After signaling was away: re-send an offer that may be lost; restart a broken path. */
@@ -250,9 +235,12 @@ export class Peer extends EventTarget {
     }
   }
 
-  /** A message on the control channel; dropped if it is not open. */
+  /**
+   * A message on the control channel; dropped if it is not open.
+   * @param {import('./control-channel.js').ControlMessage} message
+   */
   sendControl(message) {
-    if (this.#control.readyState === 'open') this.#control.send(JSON.stringify(message));
+    this.#control.send(message);
   }
 
   getStats() {
@@ -264,67 +252,22 @@ export class Peer extends EventTarget {
    * it close at once, whereas a closing connection may leave it to notice by timeouts.
    */
   closeControl() {
-    if (this.#control.readyState === 'open') this.#control.close();
+    this.#control.close();
   }
 
   /** Close the connection; a control channel still closing (closeControl) may finish first. */
   close() {
     const pc = this.#pc;
-    const control = this.#control;
-    clearTimeout(this.#disconnectedTimer);
-    clearTimeout(this.#connectTimer);
+    this.#recovery.stop();
     pc.ontrack = pc.onicecandidate = pc.onconnectionstatechange = pc.onnegotiationneeded = null;
-    pc.onsignalingstatechange = control.onopen = control.onmessage = control.onclose = null;
+    pc.onsignalingstatechange = null;
     this.#pendingCandidates = [];
-    if (control.readyState !== 'closing') {
-      pc.close();
-      return;
-    }
-    const closeNow = () => pc.close();
-    control.onclose = closeNow;
-    setTimeout(closeNow, CONTROL_FLUSH_MS);
+    this.#control.detach(() => pc.close());
   }
 
   // Payloads for a connection of ours that a reload replaced are stale.
   #addressedHere(to) {
     return !to || to === this.session;
-  }
-
-  #connectionChanged() {
-    const state = this.#pc.connectionState;
-    clearTimeout(this.#disconnectedTimer);
-    if (state === 'connected') {
-      clearTimeout(this.#connectTimer);
-      this.#connectTimer = 0;
-      this.#restarts = 0;
-      this.#everConnected = true;
-    }
-    if (state === 'disconnected') {
-      this.#disconnectedTimer = setTimeout(() => this.restartIce(), DISCONNECTED_GRACE_MS);
-    }
-    if (state === 'failed') this.#failed();
-    this.#emit('connectionstatechange', state);
-  }
-
-  #expectConnection() {
-    clearTimeout(this.#connectTimer);
-    this.#connectTimer = setTimeout(() => {
-      this.#connectTimer = 0;
-      if (this.#pc.connectionState !== 'connected') this.#failed();
-    }, CONNECT_TIMEOUT_MS);
-  }
-
-  #failed() {
-    const pc = this.#pc;
-    clearTimeout(this.#connectTimer);
-    this.#connectTimer = 0;
-    if (pc.signalingState === 'closed') return;
-    if (this.#restarts < (this.#everConnected ? MAX_ICE_RESTARTS : 1)) {
-      this.restartIce();
-      return;
-    }
-    const iceUp = ['connected', 'completed'].includes(pc.iceConnectionState);
-    this.#emit('gaveup', iceUp ? 'security' : 'network');
   }
 
   async #addPendingCandidates() {

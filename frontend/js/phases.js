@@ -27,3 +27,6 @@ export function nextPhase(from, to) {
   if (!TRANSITIONS[from]?.includes(to)) throw new Error(`visavis: no move from ${from} to ${to}`);
   return to;
 }
+
+/** True while a call is under way: asking for a seat, or seated. @param {Phase} phase */
+export const inCall = (phase) => phase === 'joining' || phase === 'in-room';

@@ -1,13 +1,13 @@
-// The call without the DOM: which phase we are in, and what each server frame, each
-// peer-connection event and each of the person's actions means for it. Views only render
-// the events it emits (render.js); node tests drive it with a fake socket and connection.
-import {FINAL_ERRORS, errorAction} from './errors.js';
-import {onDetail} from './events.js';
+// The call without the DOM: which phase we are in, and what each of the person's actions
+// means for it. What each server frame means is server-frames.js's, the other person and
+// their connection link.js's. Views only render the events it emits (render.js); node
+// tests drive it with a fake socket and connection.
 import {PeerLink} from './link.js';
-import {nextPhase} from './phases.js';
+import {inCall, nextPhase} from './phases.js';
 import {LocalMedia} from './local-media.js';
 import {SeatClaim} from './seat-claim.js';
 import {SeatStore} from './seat-store.js';
+import {ServerFrames} from './server-frames.js';
 import {Signaling} from './signaling.js';
 
 /** Longest chat message sent, in characters. */
@@ -31,7 +31,6 @@ export class CallSession extends EventTarget {
   #phase = 'home';
   /** @type {string|null} the meeting's code, once known */
   #room = null;
-  #serverAway = false; // the socket dropped and is reconnecting; the call goes on meanwhile
   /** This browser's camera, microphone and shared screen. @type {LocalMedia} */
   media;
   #signaling;
@@ -39,6 +38,7 @@ export class CallSession extends EventTarget {
   #seats;
   #claim;
   #link;
+  #server;
   /** @type {string|null} the lobby's note (a strings.js key) while no problem is shown */
   #lobbyNote = null;
 
@@ -70,13 +70,15 @@ export class CallSession extends EventTarget {
       statusChanged: () => this.#renderStatus(),
       send: (data) => this.#signaling.signal(data),
     }, {RTCPeerConnection, clock, relayOnly, media: this.media});
-    const frames = {'joined': this.#joined, 'peer-joined': this.#peerJoined,
-      'peer-left': this.#peerLeft, 'signal': this.#relayed, 'ice-servers': this.#newIceServers,
-      'error': this.#refused, 'close': this.#socketClosed,
-      'refused': () => this.#emit('callerror', {key: 'socketRefused', fatal: false})};
-    for (const [type, react] of Object.entries(frames)) {
-      onDetail(this.#signaling, type, (detail) => react.call(this, detail));
-    }
+    this.#server = new ServerFrames(this.#signaling, this.#link, {
+      phase: () => this.#phase,
+      enter: (phase) => this.#enter(phase),
+      seated: (room, resume) => this.#seated(room, resume),
+      forgetSeat: () => this.#forgetSeat(),
+      endCall: () => this.#endCall(),
+      emit: (type, detail) => this.#emit(type, detail),
+      statusChanged: () => this.#renderStatus(),
+    });
   }
 
   /** @returns {import('./phases.js').Phase} */
@@ -85,7 +87,7 @@ export class CallSession extends EventTarget {
   }
 
   get inCall() {
-    return this.#phase === 'joining' || this.#phase === 'in-room';
+    return inCall(this.#phase);
   }
 
   /** True while the server holds our seat. */
@@ -254,14 +256,14 @@ export class CallSession extends EventTarget {
   #leaveRoom() {
     this.#link.sayBye();
     if (this.#phase === 'in-room') this.#signaling.leave();
-    if (this.#room) this.#seats.forgetResume(this.#room);
+    this.#forgetSeat();
     this.#endCall();
   }
 
   #endCall() {
     this.#enter('ended');
     this.#claim.release();
-    this.#serverAway = false;
+    this.#server.away = false;
     this.#link.close();
     this.media.stop();
     this.#emit('waiting', null);
@@ -272,93 +274,21 @@ export class CallSession extends EventTarget {
 
   /** The status line: the server link first, then the call's own state. */
   #renderStatus() {
-    this.#emit('status', this.#serverAway ? 'serverReconnecting' : this.#link.statusKey);
+    this.#emit('status', this.#server.away ? 'serverReconnecting' : this.#link.statusKey);
   }
 
-  // --- server frames (docs/protocol.md)
-
-  /** @param {import('./signaling.js').Joined} joined */
-  #joined(joined) {
-    if (!this.inCall) {
-      this.#signaling.leave(); // the person moved on before the seat came
-      return;
-    }
-    if (this.#phase === 'joining') this.#enter('in-room');
-    this.#serverAway = false;
-    this.#room = joined.room;
-    this.#seats.saveResume(joined.room, joined.resume);
-    this.#claim.claim(joined.room, Infinity); // held while seated: copies of this tab see it
-    this.#emit('joined', joined.room);
-    this.#emit('meeting', joined.room);
-    this.#link.present = joined.peer_present;
-    // A new seat rather than our old one: the other side has dropped our connection,
-    // unless it still works end to end (then only the server forgot us).
-    if (!joined.resumed && !this.#link.worksOn(joined.polite)) this.#link.close();
-    this.#link.seat(joined.polite, joined.ice_servers);
-    if (this.#link.peer) {
-      // Back after the socket dropped: the call never stopped, so keep its connection.
-      if (joined.peer_present) this.#link.greet();
-      else if (this.#link.worksOn(joined.polite)) this.#link.serverSaysLeft();
-      this.#renderStatus();
-    } else if (joined.peer_present) {
-      this.#link.start(true).hello();
-    } else {
-      this.#link.wait('waiting');
-    }
+  /** The server gave us this meeting's seat. @param {string} room @param {string} resume */
+  #seated(room, resume) {
+    this.#room = room;
+    this.#seats.saveResume(room, resume);
+    this.#claim.claim(room, Infinity); // held while seated: copies of this tab see it
+    this.#emit('joined', room);
+    this.#emit('meeting', room);
   }
 
-  // The other seat's frames matter only while we hold ours (link.js reacts to them).
-  #peerJoined() {
-    if (this.#phase === 'in-room') this.#link.arrived();
-  }
-
-  #peerLeft() {
-    if (this.#phase === 'in-room') this.#link.serverSaysLeft();
-  }
-
-  /** @param {import('./signaling.js').Relayed} frame */
-  #relayed({data = {}}) {
-    if (this.#phase === 'in-room') this.#link.relayed(data);
-  }
-
-  /** @param {import('./signaling.js').IceServers} frame */
-  #newIceServers({ice_servers: iceServers}) {
-    this.#link.setIceServers(iceServers);
-  }
-
-  /** @param {import('./signaling.js').ServerError & {retrying?: boolean}} error */
-  #refused({code, message, retrying}) {
-    // A refusal signaling asks again on a new socket: the status says so meanwhile.
-    if (retrying || !this.inCall) return;
-    if (this.#link.peer && code === 'room-not-found') {
-      this.#serverAway = false;
-      this.#renderStatus();
-      // After a reconnect: the media may well go on.
-      this.#emit('callerror', {key: 'meetingLost', fatal: false});
-      return;
-    }
-    if (errorAction(code) !== 'final') {
-      this.#emit('callerror', {key: 'serverError', message, fatal: false});
-      return;
-    }
-    if (code !== 'replaced' && this.#room) this.#seats.forgetResume(this.#room);
-    this.#endCall();
-    this.#emit('callerror', {key: FINAL_ERRORS[code], fatal: true});
-  }
-
-  /** @param {{code: number, reason: string, reconnecting: boolean}} closed */
-  #socketClosed({reconnecting}) {
-    if (!this.inCall) return;
-    if (reconnecting) {
-      this.#serverAway = true;
-      if (this.#phase === 'in-room') this.#renderStatus();
-      else this.#emit('status', 'serverRetrying');
-      return;
-    }
-    // Media between the two browsers may well go on; only a new call needs the server.
-    const seated = this.#phase === 'in-room';
-    if (!seated) this.#endCall();
-    this.#emit('callerror', {key: 'socketClosed', fatal: !seated});
+  /** The seat is gone for good: its resume token too. */
+  #forgetSeat() {
+    if (this.#room) this.#seats.forgetResume(this.#room);
   }
 
   /** @param {string} type @param {any} [detail] */
