@@ -121,7 +121,8 @@ for (const [hostName, guestName] of [['firefox', 'chromium'], ['chromium', 'fire
     });
 
     // From the Firefox side: an ICE restart that Chromium offers to Firefox stalls the media
-    // Chromium sends (Firefox selects no pair afterwards), not handled yet (see the README).
+    // Chromium sends (Firefox selects no pair afterwards), a browser race not handled yet
+    // (docs/browsers.md, "Known, not handled yet").
     test('an ICE restart forced from the Firefox side recovers', async () => {
       const people = await call(hostName, guestName);
       const [firefox, chromium] = hostName === 'firefox' ? [people.host, people.guest]
