@@ -38,7 +38,7 @@ help:
 	@echo "make hosts HOST=...               list the hosts; make remove-host HOST=... ID=... removes one"
 	@echo "make compose-config  render compose/rendered/ and the secrets in .env for docker compose"
 	@echo "make system-test-deps  apt-get the tools the tests drive (root)"
-	@echo "make clean           remove .venv/, .run/ and build/"
+	@echo "make clean           remove .venv/, .run/, build/ and node_modules/"
 
 $(VENV)/.runtime: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -116,7 +116,7 @@ crossbrowser: node_modules/.package-lock.json $(VENV)/.test
 	unshare --net sh -c 'ip link set lo up && node --test --test-concurrency=1 tests/crossbrowser/'
 
 clean:
-	rm -rf $(VENV) $(RUN_DIR) build
+	rm -rf $(VENV) $(RUN_DIR) build node_modules
 
 # `make test` runs the fuzzer briefly; this runs it long (the count goes in the note).
 FUZZ_EXAMPLES ?= 5000
