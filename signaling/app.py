@@ -110,9 +110,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # The Redis hub connects first: an unreachable Redis stops the start with its sentence.
+        await hub.start()
         if store is not None:
             await store.start()  # a folder it cannot write, or no Redis, stops the start
-        await hub.start()  # the Redis hub connects here; unreachable Redis stops the start
         refresher = None
         if settings.turn_urls:
             # Half the credentials' lifetime: nobody ever holds expired ones for long.

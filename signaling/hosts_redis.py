@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 import redis.asyncio as redis
+from redis.exceptions import RedisError
 
 from .hosts import ENROLMENT_MEMORY, Credential, Enrolment, EnrolOutcome, Host, b64url, b64url_bytes
 
@@ -58,8 +59,16 @@ class RedisHostStore:
         self._client: redis.Redis | None = None
 
     async def start(self) -> None:
+        """Connect; raises RuntimeError naming VISAVIS_BROKER_URL (never the URL itself, which
+        may hold a password) when Redis does not answer."""
         client = redis.Redis.from_url(self.url)
-        await client.ping()  # an unreachable Redis stops the start, as for the hub
+        try:
+            await client.ping()  # an unreachable Redis stops the start, as for the hub
+        except (RedisError, OSError) as error:
+            await client.aclose()
+            raise RuntimeError(
+                f"VISAVIS_BROKER_URL: the hosts store cannot reach Redis ({type(error).__name__})"
+            ) from None
         self._client = client
 
     async def close(self) -> None:
