@@ -81,6 +81,8 @@ def running_pebble(host: TestHost) -> Iterator[Pebble]:
     )
     environment = {**os.environ, "PEBBLE_VA_NOSLEEP": "1", "PEBBLE_WFE_NONCEREJECT": "0"}
     processes: list[subprocess.Popen] = []
+    # The port must be free: a pebble left by a killed run would answer with its own CA.
+    assert not port_open(address, 14000), f"something already listens on {address}:14000"
     try:
         for command in (
             [
