@@ -81,7 +81,7 @@ def test_values_are_normalised_as_they_are_read():
         {
             "VISAVIS_PUBLIC_URL": "https://meet.example.org/room?x=1",
             "VISAVIS_LOG_LEVEL": "WARNING",
-            "VISAVIS_TRUSTED_PROXIES": "127.0.0.1, ::1,,10.0.0.0/8",
+            "VISAVIS_TRUSTED_PROXIES": "127.0.0.1, ::1,,198.51.100.0/24",
             "VISAVIS_TEST_TAMPER_FINGERPRINT": "yes",
             "VISAVIS_PORT": " 9000 ",
         }
@@ -89,7 +89,7 @@ def test_values_are_normalised_as_they_are_read():
 
     assert settings.public_url == "https://meet.example.org"
     assert settings.log_level == "warning"
-    assert settings.trusted_proxies == ("127.0.0.1", "::1", "10.0.0.0/8")
+    assert settings.trusted_proxies == ("127.0.0.1", "::1", "198.51.100.0/24")
     assert settings.test_tamper_fingerprint is True and settings.port == 9000
 
 
