@@ -24,6 +24,7 @@ from .host_sessions import HostSessions
 from .host_stores import host_store_for
 from .hub import Hub
 from .hub_memory import MemoryHub
+from .ice_check import ice_check_route
 from .limits import AddressLimits
 from .metrics import CONTENT_TYPE, Metrics
 from .rooms import parse_room_code
@@ -133,6 +134,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/metrics", metrics_page),
             WebSocketRoute("/ws", signaling_socket),
             *auth_routes(settings, store, sessions, limits),
+            ice_check_route(settings, sessions, limits),
             Route("/enrol", enrol_page),
             Route("/", home),
             Mount("/js", StaticFiles(directory=static / "js"), name="js"),

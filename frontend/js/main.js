@@ -1,5 +1,6 @@
 // Boot: one call session (session.js), the views that render it, the controls, routing
 // and shortcuts that drive it, and the browser tests' handle.
+import {bindConnectionCheck} from './connection-view.js';
 import {bindControls} from './controls.js';
 import {bindHosts} from './host-view.js';
 import {renderSession} from './render.js';
@@ -22,6 +23,7 @@ const router = routeSession(session, {location, history, window});
 bindControls(session, router);
 bindHosts(session, router, {location, history});
 bindShortcuts(document, () => session.inCall);
+bindConnectionCheck(session, () => router.room);
 
 /** @type {{type?: string, addEventListener?: Function}|undefined} Network Information API */
 const connection = /** @type {any} */ (navigator).connection;
