@@ -138,10 +138,11 @@ def call_between_homes(server_files: services.ServerFiles, tmp_path: Path):
     return call
 
 
-def _drive(spec_file: Path) -> dict:
-    """Run tests.network.call in its own process group; kill the whole group if it hangs."""
+def _drive(spec_file: Path, module: str = "tests.network.call"):
+    """Run the driver `module` (tests.network.call) in its own process group; kill the whole
+    group if it hangs. Returns the JSON of its last line."""
     driver = subprocess.Popen(
-        [sys.executable, "-m", "tests.network.call", str(spec_file)],
+        [sys.executable, "-m", module, str(spec_file)],
         cwd=REPO_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

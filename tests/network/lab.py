@@ -61,6 +61,9 @@ class Impairment:
 class HomeNetwork:
     nat: Nat = Nat.PORT_PRESERVING
     block_udp: bool = False  # a corporate firewall: no UDP leaves the home at all
+    # Only TCP to these destination ports leaves the home (None: any), e.g. (443,) for a
+    # hotel that lets out HTTPS alone; with block_udp, nothing else gets out.
+    tcp_out: tuple[int, ...] | None = None
 
 
 @dataclass
@@ -247,6 +250,9 @@ def _add_home(
 
 def _nat_rules(router: str, network: HomeNetwork) -> None:
     block = 'iifname "lan" meta l4proto udp drop' if network.block_udp else ""
+    if network.tcp_out is not None:
+        ports = ", ".join(str(port) for port in network.tcp_out)
+        block += f'\n        iifname "lan" tcp dport != {{ {ports} }} drop'
     ruleset = f"""
 table ip lab {{
     chain forward {{
