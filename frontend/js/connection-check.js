@@ -36,8 +36,14 @@
  * @property {'reached'|'unreachable'|'none'} relayState none: the server has no TURN URL
  */
 
-/** Seconds of gathering at most: a network that drops packets never says it did. */
+/** Gathering at most, ms: a network that drops packets never says it did. */
 export const GATHER_TIMEOUT_MS = 10_000;
+/**
+ * Once the servers first answered after t ms, the rest gets max(t, this) more ms. A STUN
+ * answer over UDP takes one round trip, a relay over TCP three or more: what has not come
+ * by then (UDP dropped on the way) is not coming, and the person need not wait 10 s for it.
+ */
+export const SETTLE_MS = 2_000;
 // The order a browser prefers relays in, and so the transport a relayed call uses.
 const RELAY_ORDER = /** @type {const} */ (['udp', 'tcp', 'tls']);
 
@@ -191,34 +197,41 @@ function parseCandidateLine(text) {
  * @param {RTCIceServer[]} iceServers
  * @param {object} [options]
  * @param {typeof RTCPeerConnection} [options.RTCPeerConnection]
- * @param {number} [options.timeoutMs] stop waiting for gathering to complete after this
- * @param {{setTimeout: typeof setTimeout, clearTimeout: typeof clearTimeout}} [options.clock]
+ * @param {number} [options.timeoutMs] stop waiting for gathering to complete after this, ms
+ * @param {number} [options.settleMs] see SETTLE_MS
+ * @param {{setTimeout: typeof setTimeout, clearTimeout: typeof clearTimeout, now?: () => number}} [options.clock]
  * @returns {Promise<Candidate[]>}
  */
 export async function gatherCandidates(iceServers, {RTCPeerConnection = globalThis.RTCPeerConnection,
-  timeoutMs = GATHER_TIMEOUT_MS, clock = globalThis} = {}) {
+  timeoutMs = GATHER_TIMEOUT_MS, settleMs = SETTLE_MS, clock = globalThis} = {}) {
+  const now = () => (clock.now ? clock.now() : Date.now());
+  const started = now();
   const pc = new RTCPeerConnection({iceServers});
   /** @type {Candidate[]} */
   const found = [];
+  /** @type {any[]} */
+  const timers = [];
   try {
     await new Promise((resolve, reject) => {
-      const timer = clock.setTimeout(resolve, timeoutMs);
+      const finish = () => resolve(undefined);
+      timers.push(clock.setTimeout(finish, timeoutMs));
       pc.addEventListener('icecandidate', (event) => {
         // `url` (the ICE server's) is in Chromium's events, not in every type library.
         const {candidate, url} = /** @type {RTCPeerConnectionIceEvent & {url?: string|null}} */ (event);
-        if (candidate?.candidate) found.push(readCandidate(candidate, url));
-        else if (!candidate) {
-          clock.clearTimeout(timer);
-          resolve(undefined);
+        if (!candidate) return finish();
+        if (!candidate.candidate) return undefined;
+        const read = readCandidate(candidate, url);
+        if (read.type !== 'host' && !found.some(({type}) => type !== 'host')) {
+          timers.push(clock.setTimeout(finish, Math.max(settleMs, now() - started)));
         }
+        found.push(read);
+        return undefined;
       });
       pc.createDataChannel('check'); // something to gather candidates for
-      pc.createOffer().then((offer) => pc.setLocalDescription(offer)).catch((error) => {
-        clock.clearTimeout(timer);
-        reject(error);
-      });
+      pc.createOffer().then((offer) => pc.setLocalDescription(offer)).catch(reject);
     });
   } finally {
+    for (const timer of timers) clock.clearTimeout(timer);
     pc.close();
   }
   return found;

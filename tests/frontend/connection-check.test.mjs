@@ -180,6 +180,25 @@ test('a network that drops everything ends the gathering at the timeout', async 
   assert.ok(made[0].closed);
 });
 
+test('once the servers answered, what has not come within as long again is not waited for', async () => {
+  const tcpRelay = [{candidate: `candidate:4 1 udp 25108223 ${SERVER} 50124 typ relay raddr 203.0.113.2 rport 40000`},
+    `turn:${SERVER}:3478?transport=tcp`];
+  for (const [answeredAt, settle] of [[800, 2000], [3000, 3000]]) {
+    const {RTCPeerConnection, made} = gatheringPeerConnection([SYMMETRIC_GATHERING[0], tcpRelay], {hang: true});
+    const timers = [];
+    let time = 0;
+    const clock = {setTimeout: (run, ms) => timers.push({run, ms}), clearTimeout: () => {},
+      now: () => time};
+    const gathering = gatherCandidates(DEPLOYED, {RTCPeerConnection, clock: /** @type {any} */ (clock)});
+    time = answeredAt; // the relay's candidate comes now (the fake delivers it in a microtask)
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.deepEqual(timers.map(({ms}) => ms), [10_000, settle]);
+    assert.equal(made[0].closed, false);
+    timers[1].run();
+    assert.deepEqual((await gathering).map((c) => `${c.type} ${c.relayProtocol}`), ['host null', 'relay tcp']);
+  }
+});
+
 /** A fetch that answers `/ice-servers` with `status` and `body`, and notes the requests. */
 function serverAnswering(status, body) {
   const asked = [];

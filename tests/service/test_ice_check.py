@@ -27,14 +27,24 @@ def get(ws_url: str, path: str, **options) -> httpx.Response:
     return httpx.get(ws_url.replace("ws://", "http://") + path, timeout=10, **options)
 
 
+def rooms(ws_url: str) -> int:
+    """Every room the server holds, from its metrics."""
+    page = get(ws_url, "/metrics", headers={"authorization": "Bearer t"}).text
+    lines = [line for line in page.splitlines() if line.startswith("visavis_rooms{")]
+    assert lines, page[:500]
+    return sum(int(float(line.rsplit(" ", 1)[1])) for line in lines)
+
+
 def test_a_check_gets_the_seats_urls_with_credentials_that_expire_soon():
-    with running_server(ICE) as server:
+    with running_server(dataclasses.replace(ICE, metrics_token="t")) as server:
         started = time.time()
         answer = get(server, "/ice-servers")
+        assert rooms(server) == 0  # no seat, no room: nothing anyone could join or see
         with ExitStack() as sockets:
             member = member_at(sockets, f"{server}/ws")
             member.send({"type": "create"})
             joined = member.recv()
+            assert rooms(server) == 1  # the control: a seat shows
 
     assert answer.status_code == 200 and answer.headers["cache-control"] == "no-store"
     servers = answer.json()["ice_servers"]
