@@ -111,7 +111,7 @@ export const strings = {
   checkBlocked: 'Calls to people on other networks will fail from here.',
   checkLocal: 'This server hands out no relay and no address service, so calls work only between devices on the same network.',
   whySymmetric: 'Why: your router gives every destination a different port, so the other person cannot reach you directly.',
-  whyNoUdp: 'Why: your network lets no UDP out to the server, and direct calls need UDP.',
+  whyNoUdp: 'Why: nothing came back from the server over UDP, so your network most likely lets no UDP out, and direct calls need UDP.',
   whyNoStun: 'Why: this server hands out no address service (STUN), so your public address cannot be found.',
   whyRelayUnreachable: "The server's relay cannot be reached from this network either. Try another network, such as your phone's hotspot.",
   whyNoRelay: 'This server has no relay to carry the call instead. Try another network, such as your phone\'s hotspot.',

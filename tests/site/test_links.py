@@ -90,3 +90,13 @@ def test_metrics_are_not_served_through_the_public_site(sites):
     through_nginx = sites["nginx"].get("/metrics", headers=bearer)
 
     assert through_nginx.status_code == 404 and "visavis_" not in through_nginx.text
+
+
+@pytest.mark.parametrize("site", ["make run", "nginx"])
+def test_the_connection_checks_ice_servers_are_answered_by_signaling(sites, site):
+    # No file of that name: nginx hands the path, query and all, to signaling.
+    answer = sites[site].get("/ice-servers", params={"room": CODE})
+
+    assert answer.status_code == 200, answer.text[:200]
+    assert answer.json() == {"ice_servers": []}  # none configured here
+    assert answer.headers["cache-control"] == "no-store"
