@@ -5,12 +5,14 @@ named, or failing).
 
 The shapes are one table, SHAPES: a row is the homes' network, the TURN URLs the server
 hands out, and the verdict expected. A shape that needs another server side (TURNS on 443
-behind nginx) adds its row with its own `ice` settings."""
+behind nginx) adds its row with its own `server`: a context manager that starts it in the
+lab's internet and yields the page's URL, like `lab_server`."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,12 +20,31 @@ import pytest
 
 from tests.network import services
 from tests.network.conftest import Call, _drive
-from tests.network.lab import SERVER, HomeNetwork, Nat, nat_lab
+from tests.network.lab import SERVER, HomeNetwork, Lab, Nat, nat_lab
 
 pytestmark = [pytest.mark.network, pytest.mark.timeout(300)]
 
 DEPLOYED_TURN = ("udp", "tcp", "tls")  # the URLs the deploy hands to browsers
 ONLY_THE_PAGE = (services.SIGNALING_PORT,)  # TCP out to the web page and nothing else
+
+
+@contextmanager
+def lab_server(
+    lab: Lab, files: services.ServerFiles, workdir: Path, turn: tuple[str, ...]
+) -> Iterator[str]:
+    """The lab's usual server side: coturn and signaling (handing out STUN and the `turn`
+    URLs) on the internet's server address; yields the page's URL."""
+    ice = services.ice_settings(files, turn=turn)
+    with (
+        services.coturn(lab.internet, files, workdir),
+        services.signaling(lab.internet, files, workdir, ice) as url,
+    ):
+        yield url
+
+
+ServerSide = Callable[
+    [Lab, services.ServerFiles, Path, tuple[str, ...]], AbstractContextManager[str]
+]
 
 
 @dataclass(frozen=True)
@@ -33,18 +54,17 @@ class Shape:
     network: HomeNetwork
     outcome: str  # the check's verdict: direct, relay or blocked
     relay: str | None  # the relay transport it names (for `direct`: the fallback it found)
-    turn: tuple[str, ...] = DEPLOYED_TURN
-    # The VISAVIS_* ICE settings for the server, from its files (default: the lab's coturn).
-    ice: Callable[[services.ServerFiles, tuple[str, ...]], dict] = field(
-        default=lambda files, turn: services.ice_settings(files, turn=turn)
-    )
+    turn: tuple[str, ...] = DEPLOYED_TURN  # the TURN URLs handed out (services.ice_settings)
+    server: ServerSide = field(default=lab_server)
 
 
 SHAPES = {
     "open": Shape(HomeNetwork(Nat.PORT_PRESERVING), "direct", "udp"),
     "symmetric": Shape(HomeNetwork(Nat.SYMMETRIC), "relay", "udp"),
     "udp-blocked": Shape(HomeNetwork(block_udp=True), "relay", "tcp"),
-    "tls-only": Shape(HomeNetwork(block_udp=True, tcp_out=(*ONLY_THE_PAGE, 5349)), "relay", "tls"),
+    "tls-only": Shape(
+        HomeNetwork(block_udp=True, tcp_out=(*ONLY_THE_PAGE, services.TURNS_PORT)), "relay", "tls"
+    ),
     "nothing": Shape(HomeNetwork(block_udp=True, tcp_out=ONLY_THE_PAGE), "blocked", None),
 }
 
@@ -53,8 +73,7 @@ def check_then_call(shape: Shape, files: services.ServerFiles, workdir: Path) ->
     """Build the lab with both homes in `shape`; run the check in each, then the call."""
     with (
         nat_lab((shape.network, shape.network)) as lab,
-        services.coturn(lab.internet, files, workdir),
-        services.signaling(lab.internet, files, workdir, shape.ice(files, shape.turn)) as url,
+        shape.server(lab, files, workdir, shape.turn) as url,
     ):
         wrappers = []
         for home in lab.homes:
