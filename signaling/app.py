@@ -18,6 +18,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
+from . import certificates
 from .auth import auth_routes
 from .config import ConfigError, Settings, load_settings
 from .host_sessions import HostSessions
@@ -105,7 +106,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         given = request.headers.get("authorization", "").removeprefix("Bearer ").encode()
         if not hmac.compare_digest(given, settings.metrics_token.encode()):
             return PlainTextResponse("unauthorized", 401, {"WWW-Authenticate": "Bearer"})
-        exposition = metrics.exposition(rooms=await hub.count_rooms())
+        exposition = metrics.exposition(await hub.count_rooms(), hub.broker_up)
         return Response(exposition, media_type=CONTENT_TYPE)
 
     @asynccontextmanager
@@ -119,9 +120,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # Half the credentials' lifetime: nobody ever holds expired ones for long.
             interval = settings.turn_ttl / 2
             refresher = asyncio.create_task(hub.refresh_ice_servers(interval))
+        watcher = None
+        if settings.certificate_endpoints:
+            watcher = asyncio.create_task(
+                certificates.watch(settings.certificate_endpoints, metrics)
+            )
         yield
         if refresher is not None:
             refresher.cancel()
+        if watcher is not None:
+            watcher.cancel()
         await hub.close()
         if store is not None:
             await store.close()

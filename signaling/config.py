@@ -120,6 +120,11 @@ class Settings:
     metrics_token: Annotated[
         str, Meta(description="bearer token /metrics asks for; empty: no /metrics")
     ] = field(default="", repr=False)
+    certificate_endpoints: Annotated[
+        tuple[str, ...],
+        Meta(description="host:port whose TLS certificate expiry /metrics reports"),
+        Check(rules.endpoints),
+    ] = ()
     broker_url: Annotated[
         str,
         Meta(description="Redis shared by several instances; empty: one process"),
