@@ -1,5 +1,5 @@
-"""A real Prometheus (Debian's `prometheus` package) on loopback for the tests, and the
-readings of its HTTP API."""
+"""Debian's Prometheus and node exporter on loopback for the tests, and the readings of
+Prometheus' HTTP API."""
 
 from __future__ import annotations
 
@@ -92,3 +92,36 @@ def _wait_until_ready(server: Prometheus) -> None:
             pass
         time.sleep(0.1)
     raise RuntimeError(f"prometheus not ready in {START_TIMEOUT} s:\n{server.tail()}")
+
+
+@contextmanager
+def node_exporter_metrics(workdir: Path) -> Iterator[str]:
+    """The text /metrics of `prometheus-node-exporter` (its network device collector only),
+    run on a free loopback port and stopped on leaving."""
+    port = free_port()
+    log = workdir / "node-exporter.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [
+                "prometheus-node-exporter",
+                f"--web.listen-address=127.0.0.1:{port}",
+                "--collector.disable-defaults",
+                "--collector.netdev",
+            ],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        text = None
+        while text is None:
+            assert process.poll() is None, log.read_text()
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=1) as r:
+                    text = r.read().decode()
+            except OSError:
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.1)
+        yield text
+    finally:
+        stop_process(process)

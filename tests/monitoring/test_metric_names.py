@@ -1,7 +1,7 @@
 """Every series the alerting rules and the Grafana dashboard read is one that is really
 exported: by `python -m signaling` (read from a running server with Redis and a checked
-certificate, so every optional series is there), by Prometheus itself, by the exporters
-named below, or by the rules' own recording rules."""
+certificate, so every optional series is there), by Debian's node exporter (run here), by
+Prometheus itself or coturn (named below), or by the rules' own recording rules."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from tests.loopback import REPO_ROOT, free_port, make_certificate, redis_server, signaling_server
+from tests.monitoring.prometheus import node_exporter_metrics
 from tests.monitoring.promql import exported_names, metric_names
 
 MONITORING = REPO_ROOT / "infra" / "monitoring"
@@ -22,8 +23,6 @@ TOKEN = "metrics-token-for-the-test"
 # Series from elsewhere, and where they come from (docs/operating.md, "Monitoring").
 EXTERNAL = {
     "up": "Prometheus, for every target",
-    "node_network_transmit_bytes_total": "prometheus-node-exporter on the relay hosts",
-    "node_network_receive_bytes_total": "prometheus-node-exporter on the relay hosts",
     # coturn's src/apps/relay/prom_server.c; Debian's and Ubuntu's builds have no exporter.
     "turn_total_allocations": "coturn built with Prometheus",
 }
@@ -61,6 +60,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[set[str]]:
     with (
         redis_server(workdir) as redis,
         signaling_server(workdir, tls=tls, env=env, broker=redis.url, port=port),
+        node_exporter_metrics(workdir) as node_exposition,
     ):
         exposition = ""
         for _ in range(100):  # the certificate check runs a second after the start
@@ -69,7 +69,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[set[str]]:
             if "visavis_certificate_expiry_timestamp_seconds{" in exposition:
                 break
             time.sleep(0.1)
-        yield exported_names(exposition)
+        yield exported_names(exposition) | exported_names(node_exposition)
 
 
 def test_the_name_reader_finds_series_and_skips_the_rest() -> None:
@@ -81,7 +81,7 @@ def test_the_name_reader_finds_series_and_skips_the_rest() -> None:
     assert metric_names(expr) == {"foo_total", "level:bar:rate5m", "baz", "up", "q"}
 
 
-def test_the_server_exports_what_the_docs_list(exported: set[str]) -> None:
+def test_the_exporters_export_what_the_docs_list(exported: set[str]) -> None:
     for name in (
         "visavis_connections",
         "visavis_joins_total",
@@ -89,6 +89,7 @@ def test_the_server_exports_what_the_docs_list(exported: set[str]) -> None:
         "visavis_certificate_expiry_timestamp_seconds",
         "visavis_certificate_check_success",
         "process_open_fds",
+        "node_network_transmit_bytes_total",  # from the node exporter
     ):
         assert name in exported
 
