@@ -149,6 +149,10 @@ class Member(asyncio.Protocol):
             self.inflate = zlib.decompressobj(wbits=-server_bits)
 
     def data_received(self, data: bytes) -> None:
+        if self.handshake.cancelled():
+            # Its opener gave up waiting (grow's timeout): a late 101 is not a frame.
+            self.transport.close()
+            return
         buffer = self.buffer
         buffer += data
         if not self.handshake.done():

@@ -112,13 +112,19 @@ async def _guarded(generator: Generator, churn: Churn) -> None:
 
 
 def _sample(server: common.Server, since: float, churn: Churn) -> dict:
+    """/proc readings of the server, and its socket and empty-room counts from /metrics
+    (None when it did not answer /metrics in time)."""
     exposition = scrape(server.url)
     return {
         "t": round(time.monotonic() - since, 1),
         "rss_kib": common.rss_kib(server.pid),
         "open_fds": open_fds(server.pid),
-        "connections": int(series(exposition, "visavis_connections").get("", 0)),
-        "rooms_empty": int(series(exposition, "visavis_rooms", "state").get("empty", 0)),
+        "connections": None
+        if exposition is None
+        else int(series(exposition, "visavis_connections").get("", 0)),
+        "rooms_empty": None
+        if exposition is None
+        else int(series(exposition, "visavis_rooms", "state").get("empty", 0)),
         "rooms_completed": churn.completed,
     }
 
@@ -176,9 +182,9 @@ def run(plan: SoakPlan, workdir: Path, log=print) -> dict:
             grown = [worker.read() for worker in workers]
             held = sum(reply["sockets"] for reply in grown)
             log(f"server pid {server.pid}: {held} idle sockets held; churn for {plan.minutes} min")
-            before = scrape(server.url)
+            before = scrape(server.url, tries=3, timeout=30) or ""
             churn, samples = _run_loop(_churn_and_sample(server, plan, log))
-            after = scrape(server.url)
+            after = scrape(server.url, tries=3, timeout=30) or ""
         finally:
             for worker in workers:
                 worker.quit()
@@ -218,6 +224,8 @@ def run(plan: SoakPlan, workdir: Path, log=print) -> dict:
             "error_frames_seen": dict(churn.error_frames),
             "cycle_ms": common.summary(churn.cycle_ms),
         },
+        # False: the server never answered /metrics (starved); its own counts are missing.
+        "server_metrics_read": bool(before and after),
         "server_error_frames": server_errors,
         "unexpected_errors": {code: n for code, n in seen.items() if code not in EXPECTED_ERRORS},
         "forced_disconnects": {
@@ -248,7 +256,8 @@ def summary_lines(result: dict) -> list[str]:
         f"rooms created, joined and left: {churn['rooms_completed']} "
         f"({churn['rooms_per_second']}/s), failures {sum(churn['failures'].values())}, "
         f"skipped {churn['skipped_behind_schedule']}, cycle {churn['cycle_ms']}",
-        f"unexpected error frames: {result['unexpected_errors'] or 'none'}",
+        f"unexpected error frames: {result['unexpected_errors'] or 'none'}"
+        + ("" if result["server_metrics_read"] else " (clients' view only: /metrics unread)"),
         f"RSS from {drift_['from_s']} s to {drift_['to_s']} s: {rss['first']} -> {rss['last']} KiB "
         f"({rss['change']:+d} KiB, {rss['per_minute']} KiB/min)",
         f"open fds over the same: {fds['first']} -> {fds['last']} ({fds['change']:+d}, "

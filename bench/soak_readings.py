@@ -10,13 +10,19 @@ import urllib.request
 METRICS_TOKEN = "bench-soak"
 
 
-def scrape(url: str) -> str:
-    """The server's /metrics text (the soak starts it with METRICS_TOKEN)."""
+def scrape(url: str, tries: int = 1, timeout: float = 10.0) -> str | None:
+    """The server's /metrics text (the soak starts it with METRICS_TOKEN), or None when
+    `tries` requests of `timeout` seconds each got no answer (a server starved of CPU)."""
     request = urllib.request.Request(
         f"{url}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
     )
-    with urllib.request.urlopen(request, timeout=10) as reply:
-        return reply.read().decode()
+    for _ in range(tries):
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as reply:
+                return reply.read().decode()
+        except OSError:
+            continue
+    return None
 
 
 def series(exposition: str, name: str, label: str = "") -> dict[str, float]:

@@ -18,7 +18,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
-from . import certificates
+from . import certificates, turn_check
 from .auth import auth_routes
 from .config import ConfigError, Settings, load_settings
 from .host_sessions import HostSessions
@@ -29,7 +29,7 @@ from .limits import AddressLimits
 from .metrics import CONTENT_TYPE, Metrics
 from .rooms import parse_room_code
 from .session import Service, serve_member
-from .turn import ice_servers
+from .turn import ice_servers, turn_credentials
 
 
 def hub_for(settings: Settings, metrics: Metrics) -> Hub:
@@ -109,6 +109,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         exposition = metrics.exposition(await hub.count_rooms(), hub.broker_up)
         return Response(exposition, media_type=CONTENT_TYPE)
 
+    def check_credentials() -> tuple[str, str]:
+        # As a browser's, with a recognisable id in coturn's log.
+        expiry = int(time.time()) + settings.turn_ttl
+        return turn_credentials(settings.turn_secret, expiry, "visavis-check")
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # The Redis hub connects first: an unreachable Redis stops the start with its sentence.
@@ -125,11 +130,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
             watcher = asyncio.create_task(
                 certificates.watch(settings.certificate_endpoints, metrics)
             )
+        relay_check = None
+        if settings.turn_check_interval and settings.turn_urls:
+            relay_check = asyncio.create_task(
+                turn_check.watch(
+                    settings.turn_urls, check_credentials, metrics, settings.turn_check_interval
+                )
+            )
         yield
-        if refresher is not None:
-            refresher.cancel()
-        if watcher is not None:
-            watcher.cancel()
+        for task in (refresher, watcher, relay_check):
+            if task is not None:
+                task.cancel()
         await hub.close()
         if store is not None:
             await store.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from prometheus_client import (
     CollectorRegistry,
@@ -11,8 +11,28 @@ from prometheus_client import (
     ProcessCollector,
     generate_latest,
 )
+from prometheus_client.metrics_core import Metric
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class SandboxedProcessCollector(ProcessCollector):
+    """prometheus_client's `process_*` series, also under systemd's `ProcSubset=pid` (the
+    deployed unit), which hides /proc/stat: the library reads the boot time there for
+    `process_start_time_seconds` and, without it, reports nothing at all. Here only that one
+    series is left out. `proc` and `pid` as for ProcessCollector (tests point them elsewhere)."""
+
+    def __init__(self, pid: Callable[[], int | str] = lambda: "self", proc: str = "/proc") -> None:
+        super().__init__(pid=pid, proc=proc, registry=None)
+        self._boot_time_hidden = not self._btime
+        if self._boot_time_hidden:
+            self._btime = 1  # anything true: the library's collect() then reads the rest
+
+    def collect(self) -> Iterable[Metric]:
+        families = super().collect()
+        if self._boot_time_hidden:
+            families = [f for f in families if f.name != "process_start_time_seconds"]
+        return families
 
 
 class Metrics:
@@ -69,8 +89,21 @@ class Metrics:
             ["endpoint"],
             registry=r,
         )
+        # Only with VISAVIS_TURN_CHECK_INTERVAL; set by the TURN allocation check.
+        self.turn_allocation_success = Gauge(
+            "visavis_turn_allocation_success",
+            "1 if the last allocation asked of a turn: URL was granted, else 0",
+            ["url"],
+            registry=r,
+        )
+        self.turn_allocation_refusals = Counter(
+            "visavis_turn_allocation_refusals",
+            "Allocation checks refused, by STUN error code (or no-answer)",
+            ["url", "reason"],
+            registry=r,
+        )
         # process_resident_memory_bytes, process_open_fds, process_cpu_seconds_total, ...
-        ProcessCollector(registry=r)
+        r.register(SandboxedProcessCollector())
 
     def exposition(self, rooms: Mapping[str, int], broker_up: bool | None = None) -> bytes:
         """The Prometheus text format of every metric, with `visavis_rooms` set from `rooms`

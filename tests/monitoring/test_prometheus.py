@@ -83,7 +83,7 @@ def test_every_rule_evaluates(stack) -> None:
         return rules if done else []
 
     rules = monitor.wait_for("every rule evaluated", evaluated)
-    assert len(rules) == 13
+    assert len(rules) == 14
     assert [r["name"] for r in rules if r["health"] != "ok"] == []
 
 

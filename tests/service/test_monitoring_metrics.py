@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.loopback import free_port, make_certificate, redis_server, signaling_server
+from tests.loopback import coturn, free_port, make_certificate, redis_server, signaling_server
 
 TOKEN = "metrics-token-for-the-test"
 # The test server's own self-signed certificate.
@@ -101,3 +101,27 @@ def test_process_memory_and_descriptors_are_exported(tmp_path: Path) -> None:
         exposition = _metrics(server.url)
         assert _value(exposition, "process_resident_memory_bytes") > 10 * 1024 * 1024
         assert _value(exposition, "process_open_fds") >= 3
+
+
+def test_turn_allocation_checks_a_relay_sharing_the_secret_and_one_that_does_not(
+    tmp_path: Path,
+) -> None:
+    with (
+        coturn(tmp_path, secret="the-shared-secret") as (shared, secret),
+        coturn(tmp_path, secret="another-secret") as (stranger, _),
+    ):
+        good = f"turn:127.0.0.1:{shared}?transport=udp"
+        bad = f"turn:127.0.0.1:{stranger}"
+        env = {
+            "VISAVIS_METRICS_TOKEN": TOKEN,
+            "VISAVIS_TURN_SECRET": secret,
+            "VISAVIS_TURN_URLS": f"{good},{bad},turns:127.0.0.1:5349?transport=tcp",
+            "VISAVIS_TURN_CHECK_INTERVAL": "1",
+        }
+        with signaling_server(tmp_path, env=env) as server:
+            _poll(server.url, f'visavis_turn_allocation_success{{url="{good}"}}', 1.0)
+            exposition = _poll(server.url, f'visavis_turn_allocation_success{{url="{bad}"}}', 0.0)
+            refused = f'visavis_turn_allocation_refusals_total{{reason="401",url="{bad}"}}'
+            assert _value(exposition, refused) >= 1
+            assert f'reason="401",url="{good}"' not in exposition
+            assert "turns:" not in exposition  # only UDP turn: URLs are checked
