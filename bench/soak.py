@@ -5,19 +5,19 @@ watch the server's memory and file descriptors over time.
     python -m bench soak --minutes 3 --idle 2000 --empty-room-ttl 30
 
 The idle sockets are members of held rooms (bench/loadgen.py processes, as capacity uses);
-the churn runs here: per room a creator (`create`), a joiner (`join`), the joiner's `leave`
-(the creator hears `peer-left`), the creator's `leave`, both sockets closed. Server RSS and
-open descriptors come from /proc every `--sample-every` seconds; error frames are counted as
-the clients saw them and as the server's /metrics counted them. Stops by itself.
+the churn (bench/churn.py) runs in this process: per room a creator (`create`), a joiner
+(`join`), the joiner's `leave` (the creator hears `peer-left`), the creator's `leave`, both
+sockets closed. Server RSS and open descriptors come from /proc every `--sample-every`
+seconds, and once more after the churn, when its empty rooms have expired (at most a minute
+later); error frames are counted as the clients saw them and as the server's /metrics
+counted them. Stops by itself.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import struct
 import tempfile
 import time
 from collections import Counter
@@ -26,12 +26,14 @@ from pathlib import Path
 
 from . import common
 from .capacity import ONE_ADDRESS_LIMITS, Worker, _split
-from .loadgen import OP_CLOSE, Generator, Member, frame, raise_open_files_limit
+from .churn import ROOM_TIMEOUT, Churn, guarded
+from .loadgen import Generator, raise_open_files_limit
 from .soak_readings import METRICS_TOKEN, drift, open_fds, scrape, series
 
 # Error frames a client may see in this scenario without anything being wrong: none.
 EXPECTED_ERRORS: frozenset[str] = frozenset()
-ROOM_TIMEOUT = 10.0  # seconds for one room's whole cycle before it counts as failed
+DEFAULT_EMPTY_ROOM_TTL = 600.0  # the server's VISAVIS_EMPTY_ROOM_TTL
+SETTLE_LIMIT = 60.0  # seconds waited after the churn for its empty rooms to expire
 
 
 @dataclass
@@ -45,70 +47,6 @@ class SoakPlan:
     broker: str | None = None
     server_dir: Path | None = None
     env: dict[str, str] = field(default_factory=lambda: dict(ONE_ADDRESS_LIMITS))
-
-
-@dataclass
-class Churn:
-    """What the churn saw: rooms through their whole cycle, failures by reason, error frames
-    by code, cycle times in milliseconds."""
-
-    completed: int = 0
-    skipped: int = 0  # not started: too many rooms still in flight (the server fell behind)
-    failures: Counter = field(default_factory=Counter)
-    error_frames: Counter = field(default_factory=Counter)
-    cycle_ms: list[float] = field(default_factory=list)
-    in_flight: int = 0
-
-
-async def _expect(member: Member, wanted: str, churn: Churn) -> dict:
-    reply = await member.replies.get()
-    if reply.get("type") == "error":
-        churn.error_frames[reply.get("code", "?")] += 1
-    if reply.get("type") != wanted:
-        raise ConnectionError(f"expected {wanted}, got {reply.get('type')}")
-    return reply
-
-
-def _close(member: Member) -> None:
-    if member.transport is not None and not member.closed:
-        member.transport.write(frame(struct.pack("!H", 1000), OP_CLOSE))
-        member.transport.close()
-
-
-async def one_room(generator: Generator, churn: Churn) -> None:
-    """create, join, leave, leave, close: one room's life, counted in `churn`."""
-    started = time.monotonic()
-    members: list[Member] = []
-    try:
-        creator = await generator.open_member()
-        members.append(creator)
-        creator.send(b'{"type":"create"}')
-        room = (await _expect(creator, "joined", churn))["room"]
-        joiner = await generator.open_member()
-        members.append(joiner)
-        joiner.send(json.dumps({"type": "join", "room": room}).encode())
-        await _expect(joiner, "joined", churn)
-        await _expect(creator, "peer-joined", churn)
-        joiner.send(b'{"type":"leave"}')
-        await _expect(creator, "peer-left", churn)
-        creator.send(b'{"type":"leave"}')
-        churn.completed += 1
-        churn.cycle_ms.append((time.monotonic() - started) * 1000)
-    except (OSError, ConnectionError) as error:
-        churn.failures[type(error).__name__ + ": " + str(error)[:80]] += 1
-    finally:
-        for member in members:
-            _close(member)
-
-
-async def _guarded(generator: Generator, churn: Churn) -> None:
-    churn.in_flight += 1
-    try:
-        await asyncio.wait_for(one_room(generator, churn), ROOM_TIMEOUT)
-    except TimeoutError:
-        churn.failures["timeout"] += 1
-    finally:
-        churn.in_flight -= 1
 
 
 def _sample(server: common.Server, since: float, churn: Churn) -> dict:
@@ -154,7 +92,7 @@ async def _churn_and_sample(server: common.Server, plan: SoakPlan, log) -> tuple
             if churn.in_flight >= 2 * plan.rooms_per_second:
                 churn.skipped += 1
                 continue
-            task = asyncio.create_task(_guarded(generator, churn))
+            task = asyncio.create_task(guarded(generator, churn))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
         await asyncio.sleep(min(interval, 0.01))
@@ -162,7 +100,15 @@ async def _churn_and_sample(server: common.Server, plan: SoakPlan, log) -> tuple
         await asyncio.wait(tasks, timeout=ROOM_TIMEOUT + 1)
     await asyncio.sleep(1.0)  # the last sockets' close reaches the server
     samples.append(await asyncio.to_thread(_sample, server, started, churn))
+    # Then let the churn's empty rooms expire (bounded): what is left is what it retained.
+    await asyncio.sleep(min(_empty_room_ttl(plan) + 5, SETTLE_LIMIT))
+    settled = await asyncio.to_thread(_sample, server, started, churn)
+    samples.append({**settled, "settled": True})
     return churn, samples
+
+
+def _empty_room_ttl(plan: SoakPlan) -> float:
+    return DEFAULT_EMPTY_ROOM_TTL if plan.empty_room_ttl is None else plan.empty_room_ttl
 
 
 def run(plan: SoakPlan, workdir: Path, log=print) -> dict:
@@ -195,7 +141,7 @@ def run(plan: SoakPlan, workdir: Path, log=print) -> dict:
         if n > errors_before.get(code, 0)
     }
     seen = Counter(churn.error_frames) + Counter(server_errors)
-    ttl = 600.0 if plan.empty_room_ttl is None else plan.empty_room_ttl
+    ttl = _empty_room_ttl(plan)
     # Empty rooms pile up until they expire: steady state starts a little after one TTL.
     steady_from = min(ttl + 2 * plan.sample_every, plan.minutes * 60 / 2)
     return {
@@ -214,7 +160,7 @@ def run(plan: SoakPlan, workdir: Path, log=print) -> dict:
         "idle": {
             "held": held,
             "connect_errors": sum(reply["errors"] for reply in grown),
-            "connections_at_end": samples[-1]["connections"],
+            "connections_at_end": samples[-2]["connections"],
         },
         "churn": {
             "rooms_completed": churn.completed,
@@ -232,7 +178,13 @@ def run(plan: SoakPlan, workdir: Path, log=print) -> dict:
             reason: int(n)
             for reason, n in series(after, "visavis_forced_disconnects_total", "reason").items()
         },
-        "drift": drift(samples, steady_from),
+        "drift": drift([s for s in samples if not s.get("settled")], steady_from),
+        # Idle sockets only, before the churn and after it settled: what the churn left behind.
+        "retained": {
+            key: samples[-1][key] - samples[0][key]
+            for key in ("rss_kib", "open_fds", "connections", "rooms_empty")
+            if samples[-1][key] is not None and samples[0][key] is not None
+        },
         "samples": samples,
     }
 
@@ -262,6 +214,7 @@ def summary_lines(result: dict) -> list[str]:
         f"({rss['change']:+d} KiB, {rss['per_minute']} KiB/min)",
         f"open fds over the same: {fds['first']} -> {fds['last']} ({fds['change']:+d}, "
         f"{fds['per_minute']}/min)",
+        f"after the churn settled, against before it: {result['retained']}",
     ]
 
 

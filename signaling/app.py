@@ -131,7 +131,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 certificates.watch(settings.certificate_endpoints, metrics)
             )
         relay_check = None
-        if settings.turn_check_interval and settings.turn_urls:
+        if settings.turn_check and settings.turn_urls:
             relay_check = asyncio.create_task(
                 turn_check.watch(
                     settings.turn_urls, check_credentials, metrics, settings.turn_check_interval

@@ -72,10 +72,12 @@ class Settings:
         str, Meta(description="secret shared with coturn's static-auth-secret")
     ] = field(default="", repr=False)
     turn_ttl: Annotated[int, Meta(ge=2, description="lifetime of TURN credentials, s")] = 3600
+    turn_check: Annotated[
+        bool, Meta(description="ask each UDP turn: URL for an allocation now and then, for metrics")
+    ] = False
     turn_check_interval: Annotated[
-        float,
-        Meta(ge=0, description="seconds between allocation checks of each UDP turn: URL; 0: none"),
-    ] = 0.0
+        float, Meta(ge=1, description="seconds between two TURN allocation checks")
+    ] = 60.0
     resume_secret: Annotated[
         str, Meta(description="signs resume tokens so a restart gives seats back; random if empty")
     ] = field(default="", repr=False)

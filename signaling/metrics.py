@@ -89,7 +89,7 @@ class Metrics:
             ["endpoint"],
             registry=r,
         )
-        # Only with VISAVIS_TURN_CHECK_INTERVAL; set by the TURN allocation check.
+        # Only with VISAVIS_TURN_CHECK; set by the TURN allocation check.
         self.turn_allocation_success = Gauge(
             "visavis_turn_allocation_success",
             "1 if the last allocation asked of a turn: URL was granted, else 0",

@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench.churn import Churn, one_room
 from bench.loadgen import Generator
-from bench.soak import Churn, one_room
 from bench.soak_readings import drift
 from tests.loopback import REPO_ROOT, signaling_server
 

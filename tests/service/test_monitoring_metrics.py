@@ -34,7 +34,7 @@ def _value(exposition: str, series: str) -> float | None:
     return float(match.group(1)) if match else None
 
 
-def _poll(url: str, series: str, wanted: float, timeout: float = 15) -> str:
+def _poll(url: str, series: str, wanted: float, timeout: float = 30) -> str:
     deadline = time.monotonic() + timeout
     while _value(exposition := _metrics(url), series) != wanted:
         assert time.monotonic() < deadline, f"{series} never became {wanted}:\n{exposition}"
@@ -116,6 +116,7 @@ def test_turn_allocation_checks_a_relay_sharing_the_secret_and_one_that_does_not
             "VISAVIS_METRICS_TOKEN": TOKEN,
             "VISAVIS_TURN_SECRET": secret,
             "VISAVIS_TURN_URLS": f"{good},{bad},turns:127.0.0.1:5349?transport=tcp",
+            "VISAVIS_TURN_CHECK": "true",
             "VISAVIS_TURN_CHECK_INTERVAL": "1",
         }
         with signaling_server(tmp_path, env=env) as server:
