@@ -86,11 +86,21 @@ class _Replies(asyncio.DatagramProtocol):
         self.queue.put_nowait(data)
 
 
-async def _exchange(transport: asyncio.DatagramTransport, replies: _Replies, request: bytes):
+async def _exchange(
+    transport: asyncio.DatagramTransport, replies: _Replies, request: bytes
+) -> tuple[int, dict[int, bytes]]:
+    """Send `request` (again, up to TRIES times) until its answer comes: the reply with the
+    same transaction id (a late answer to an earlier request is skipped)."""
+    transaction = request[8:20]
+    loop = asyncio.get_running_loop()
     for _ in range(TRIES):
         transport.sendto(request)
+        deadline = loop.time() + TRY_TIMEOUT
         with contextlib.suppress(TimeoutError):
-            return _parse(await asyncio.wait_for(replies.queue.get(), TRY_TIMEOUT))
+            while True:
+                data = await asyncio.wait_for(replies.queue.get(), deadline - loop.time())
+                if data[8:20] == transaction:
+                    return _parse(data)
     raise TimeoutError("no answer")
 
 
