@@ -4,6 +4,7 @@
     python -m bench capacity --rates 2000,4000
     python -m bench --quick --out /tmp/b a tiny run of every tool (the smoke test's)
     python -m bench --broker redis://...  pass VISAVIS_BROKER_URL to the servers it starts
+    python -m bench soak --minutes 30    the soak (never in the default run; bench/soak.py)
 
 Results go to bench/results/<name>.json (call-setup, capacity, client-weight).
 """
@@ -17,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import callsetup, capacity, common, report, weight
+from . import callsetup, capacity, common, report, soak, weight
 
 PARTS = ("call-setup", "capacity", "client-weight")
 
@@ -98,7 +99,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["soak"]:
+        return soak.main(argv[1:])
+    args = parse(argv)
     parts = args.parts or list(PARTS)
     started = time.monotonic()
     written = []

@@ -149,6 +149,10 @@ class Member(asyncio.Protocol):
             self.inflate = zlib.decompressobj(wbits=-server_bits)
 
     def data_received(self, data: bytes) -> None:
+        if self.handshake.cancelled():
+            # Its opener gave up waiting (grow's timeout): a late 101 is not a frame.
+            self.transport.close()
+            return
         buffer = self.buffer
         buffer += data
         if not self.handshake.done():
@@ -230,7 +234,9 @@ class Generator:
         self.recorder = Recorder()
         self.errors: list[str] = []
 
-    async def _open(self) -> Member:
+    async def open_member(self) -> Member:
+        """One WebSocket to the server, its handshake done; OSError or ConnectionError if
+        refused."""
         loop = asyncio.get_running_loop()
         key = base64.b64encode(os.urandom(16)).decode()
         _, member = await loop.create_connection(
@@ -244,12 +250,12 @@ class Generator:
         return member
 
     async def _room(self) -> tuple[Member, Member]:
-        creator = await self._open()
+        creator = await self.open_member()
         creator.send(b'{"type":"create"}')
         joined = await creator.replies.get()
         if joined.get("type") != "joined":
             raise ConnectionError(f"create: {joined}")
-        joiner = await self._open()
+        joiner = await self.open_member()
         joiner.send(json.dumps({"type": "join", "room": joined["room"]}).encode())
         for member, expected in ((joiner, "joined"), (creator, "peer-joined")):
             reply = await member.replies.get()

@@ -18,6 +18,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
+from . import certificates, turn_check
 from .auth import auth_routes
 from .config import ConfigError, Settings, load_settings
 from .host_sessions import HostSessions
@@ -29,7 +30,7 @@ from .limits import AddressLimits
 from .metrics import CONTENT_TYPE, Metrics
 from .rooms import parse_room_code
 from .session import Service, serve_member
-from .turn import ice_servers
+from .turn import ice_servers, turn_credentials
 
 
 def hub_for(settings: Settings, metrics: Metrics) -> Hub:
@@ -106,8 +107,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         given = request.headers.get("authorization", "").removeprefix("Bearer ").encode()
         if not hmac.compare_digest(given, settings.metrics_token.encode()):
             return PlainTextResponse("unauthorized", 401, {"WWW-Authenticate": "Bearer"})
-        exposition = metrics.exposition(rooms=await hub.count_rooms())
+        exposition = metrics.exposition(await hub.count_rooms(), hub.broker_up)
         return Response(exposition, media_type=CONTENT_TYPE)
+
+    def check_credentials() -> tuple[str, str]:
+        # As a browser's, with a recognisable id in coturn's log.
+        expiry = int(time.time()) + settings.turn_ttl
+        return turn_credentials(settings.turn_secret, expiry, "visavis-check")
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -120,9 +126,22 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # Half the credentials' lifetime: nobody ever holds expired ones for long.
             interval = settings.turn_ttl / 2
             refresher = asyncio.create_task(hub.refresh_ice_servers(interval))
+        watcher = None
+        if settings.certificate_endpoints:
+            watcher = asyncio.create_task(
+                certificates.watch(settings.certificate_endpoints, metrics)
+            )
+        relay_check = None
+        if settings.turn_check and settings.turn_urls:
+            relay_check = asyncio.create_task(
+                turn_check.watch(
+                    settings.turn_urls, check_credentials, metrics, settings.turn_check_interval
+                )
+            )
         yield
-        if refresher is not None:
-            refresher.cancel()
+        for task in (refresher, watcher, relay_check):
+            if task is not None:
+                task.cancel()
         await hub.close()
         if store is not None:
             await store.close()

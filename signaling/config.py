@@ -72,6 +72,12 @@ class Settings:
         str, Meta(description="secret shared with coturn's static-auth-secret")
     ] = field(default="", repr=False)
     turn_ttl: Annotated[int, Meta(ge=2, description="lifetime of TURN credentials, s")] = 3600
+    turn_check: Annotated[
+        bool, Meta(description="ask each UDP turn: URL for an allocation now and then, for metrics")
+    ] = False
+    turn_check_interval: Annotated[
+        float, Meta(ge=1, description="seconds between two TURN allocation checks")
+    ] = 60.0
     resume_secret: Annotated[
         str, Meta(description="signs resume tokens so a restart gives seats back; random if empty")
     ] = field(default="", repr=False)
@@ -120,6 +126,11 @@ class Settings:
     metrics_token: Annotated[
         str, Meta(description="bearer token /metrics asks for; empty: no /metrics")
     ] = field(default="", repr=False)
+    certificate_endpoints: Annotated[
+        tuple[str, ...],
+        Meta(description="host:port whose TLS certificate expiry /metrics reports"),
+        Check(rules.endpoints),
+    ] = ()
     broker_url: Annotated[
         str,
         Meta(description="Redis shared by several instances; empty: one process"),

@@ -78,3 +78,21 @@ def broker(url: str) -> str:
     if url and urlsplit(url).scheme not in ("redis", "rediss", "unix"):
         raise ValueError("must be a redis://, rediss:// or unix:// URL")
     return url
+
+
+def split_endpoint(endpoint: str) -> tuple[str, int]:
+    """("host", port) of "host:port" or "[v6 address]:port"; ValueError if it is neither."""
+    try:
+        parts = urlsplit(f"//{endpoint}")
+        port = parts.port
+    except ValueError:
+        port = None
+    if not parts.hostname or port is None:
+        raise ValueError(f"{endpoint!r} is not host:port ([v6 address]:port for IPv6)")
+    return parts.hostname, port
+
+
+def endpoints(endpoints: tuple[str, ...]) -> tuple[str, ...]:
+    for endpoint in endpoints:
+        split_endpoint(endpoint)
+    return endpoints

@@ -69,6 +69,11 @@ class Hub(Protocol):
         """Every `interval` seconds, send each seated member fresh `ice-servers`. Runs until
         cancelled."""
 
+    @property
+    def broker_up(self) -> bool | None:
+        """Whether Redis answers this instance now (the Redis hub), or None without a broker;
+        for the metrics."""
+
     async def count_rooms(self) -> dict[str, int]:
         """Rooms by state (`rooms.ROOM_STATES`: empty, waiting, in-call, reconnecting), for
         the metrics; every state is a key."""

@@ -31,6 +31,11 @@ class BaseHub(Generic[Held]):
         self._seats: dict[Connection, Held] = {}
         self._background: set[asyncio.Task[None]] = set()
 
+    @property
+    def broker_up(self) -> bool | None:
+        """No broker here; the Redis hub answers for its link."""
+        return None
+
     def is_seated(self, conn: Connection) -> bool:
         return conn in self._seats
 

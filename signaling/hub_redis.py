@@ -72,6 +72,10 @@ class RedisHub(BaseHub[tuple[str, int]]):
     async def start(self) -> None:
         await self.link.start()
 
+    @property
+    def broker_up(self) -> bool | None:
+        return self.link.ready
+
     async def close(self) -> None:
         """At shutdown: pending notifications, then the link (seats left go into grace)."""
         await self._finish_background()
