@@ -3,7 +3,7 @@
 # $DOMAIN with the webroot challenge nginx serves on port 80, then try a renewal twice a day.
 # Each new certificate is copied into the `tls` volume nginx and coturn read (key root:65534
 # 0640 for coturn, as compose/init.sh leaves it); nginx reloads it within 6 hours by itself,
-# coturn when restarted (README: "Run with Docker Compose").
+# coturn within a minute (compose/coturn.sh notices the change and sends it SIGUSR2).
 #   certbot.sh           the service's loop
 #   certbot.sh install   certbot's deploy hook ($RENEWED_LINEAGE is the live directory)
 set -eu

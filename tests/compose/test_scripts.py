@@ -1,18 +1,29 @@
-"""The scripts compose runs in its one-shot and certbot containers, run here with the same
-tools (sh, openssl, cp/chown), on folders standing for the volumes; and the make target."""
+"""The scripts compose runs in its one-shot, certbot and coturn containers, run here with the
+same tools (sh, openssl, cp/chown, turnserver), on folders standing for the volumes; and the
+make target."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import shutil
+import signal
+import socket
 import subprocess
+import time
 from pathlib import Path
 
+from signaling.turn import turn_credentials
 from tests.certs import self_signed
+from tests.network import turns_client
+from tests.network.lab import inside
+from tests.network.turns_client import stun
 
-from .conftest import DOCKERFILE, DOMAIN, REPO
+from .conftest import DOCKERFILE, DOMAIN, REPO, Site, load_compose, wait_for_listener
 
 COTURN_GID = 65534  # nogroup in the coturn image
+NAMESPACE_ADDRESS = "198.51.100.20"  # the `namespace` fixture's
 
 
 def run_script(name: str, *arguments: str, **environment: str) -> subprocess.CompletedProcess:
@@ -86,6 +97,115 @@ def test_certbot_deploy_hook_installs_the_certificate_for_nginx_and_coturn(tmp_p
     assert (tls / "key.pem").read_bytes() == key.read_bytes()
     assert owner_and_mode(tls / "key.pem") == (0, COTURN_GID, 0o640)
     assert owner_and_mode(tls / "cert.pem")[2] == 0o644
+
+
+def coturn_command(site: Site, tls: Path, workdir: Path) -> list[str]:
+    """The compose coturn service's entrypoint and command with its files on this machine:
+    the site's rendered configuration reading `tls`, with the one peer exception the test
+    relays to (the namespace's own address, special-purpose like every test address)."""
+    service = load_compose()["services"]["coturn"]
+    config = site.mapped("coturn", "turnserver.conf", workdir / "turnserver.conf")
+    text = config.read_text().replace(str(site.volumes["tls"]), str(tls))
+    config.write_text(text + f"allowed-peer-ip={NAMESPACE_ADDRESS}\n")
+    entrypoint = [
+        str(REPO / "compose/coturn.sh") if part == "/compose/coturn.sh" else part
+        for part in service["entrypoint"]
+    ]
+    assert service["command"][:2] == ["-c", "/etc/coturn/turnserver.conf"]
+    arguments = [
+        f"--pidfile={workdir}/turnserver.pid" if argument.startswith("--pidfile=") else argument
+        for argument in service["command"][2:]
+    ]
+    return [*entrypoint, "-c", str(config), *arguments]
+
+
+def relay_across_a_renewal(secret: str, renew) -> dict:
+    """Inside the namespace: relay datagrams to a peer over a TURNS allocation, call renew(),
+    wait until new TLS connections get another certificate, and relay again on the same
+    allocation. Returns what was seen."""
+    seen: dict = {"before": turns_client.served_certificate_sha256(NAMESPACE_ADDRESS, 5349)}
+    username, password = turn_credentials(secret, int(time.time()) + 600, "compose-test")
+    with (
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as peer,
+        turns_client.turns_allocation(NAMESPACE_ADDRESS, 5349, username, password) as relay,
+    ):
+        assert relay.granted, relay.reply.error_code
+        peer.bind((NAMESPACE_ADDRESS, 0))
+        peer.settimeout(5)
+        port = peer.getsockname()[1]
+        assert relay.create_permission(NAMESPACE_ADDRESS).kind == stun.CREATE_PERMISSION_SUCCESS
+        relay.send(NAMESPACE_ADDRESS, port, b"before the renewal")
+        seen["relayed_before"] = peer.recv(2048)
+        renew()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            seen["after"] = turns_client.served_certificate_sha256(NAMESPACE_ADDRESS, 5349)
+            if seen["after"] != seen["before"]:
+                break
+            time.sleep(0.5)
+        seen["reloaded_after"] = time.monotonic() - deadline + 30
+        relay.send(NAMESPACE_ADDRESS, port, b"after the renewal")
+        seen["relayed_after"] = peer.recv(2048)
+        seen["refresh"] = turns_client.refresh(relay).kind
+    return seen
+
+
+def test_a_renewed_certificate_reaches_the_running_coturn_which_keeps_relaying(
+    site, namespace, tmp_path
+):
+    tls = tmp_path / "tls"
+    shutil.copytree(site.volumes["tls"], tls)
+    secret = re.search(
+        r"^static-auth-secret=(\S+)$", (site.rendered / "turnserver.conf").read_text(), re.M
+    ).group(1)
+    live = tmp_path / "live" / DOMAIN
+    renewed, _ = certificate(live, DOMAIN)
+    log = tmp_path / "coturn.log"
+    with log.open("wb") as output:
+        coturn = subprocess.Popen(
+            ["ip", "netns", "exec", namespace, *coturn_command(site, tls, tmp_path)],
+            env={
+                **os.environ,
+                "CERTIFICATE": str(tls / "cert.pem"),
+                "CERTIFICATE_CHECK_SECONDS": "1",
+            },
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # turnserver and the script's watch: one group to end
+        )
+    try:
+        assert wait_for_listener(namespace, 5349, coturn), log.read_text()[-3000:]
+        time.sleep(1.5)  # a first check with nothing changed
+        install = ["sh", str(REPO / "compose/certbot.sh"), "install"]
+        environment = {
+            **os.environ,
+            "DOMAIN": DOMAIN,
+            "TLS_DIR": str(tls),
+            "RENEWED_LINEAGE": str(live),
+        }
+        seen = inside(
+            namespace,
+            relay_across_a_renewal,
+            secret,
+            lambda: subprocess.run(install, env=environment, check=True, capture_output=True),
+        )
+        running = coturn.poll() is None
+    finally:
+        os.killpg(coturn.pid, signal.SIGTERM)
+        coturn.wait(10)
+    text = log.read_text()
+    new = subprocess.run(
+        ["openssl", "x509", "-in", str(renewed), "-outform", "der"], capture_output=True, check=True
+    ).stdout
+    assert seen["after"] == hashlib.sha256(new).hexdigest(), text[-3000:]
+    assert seen["before"] != seen["after"]
+    # The same turnserver process, and the allocation made before still relays.
+    assert running
+    # (turnserver's own log line is lost in its stdout buffer when SIGTERM ends it.)
+    assert "coturn.sh: the certificate changed" in text
+    assert seen["relayed_before"] == b"before the renewal"
+    assert seen["relayed_after"] == b"after the renewal"
+    assert seen["refresh"] == turns_client.REFRESH_SUCCESS
 
 
 def test_certbot_service_needs_an_email(tmp_path):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +13,22 @@ from .host import TestHost, booted_host
 
 REPO = Path(__file__).resolve().parents[2]
 DOMAIN = "visavis.test"
+_measurements = pytest.StashKey[list[str]]()
+
+
+@pytest.fixture
+def measure(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Note a figure for the summary printed at the end of the run."""
+    noted = request.config.stash.setdefault(_measurements, [])
+    return lambda line: noted.append(f"{request.node.name}: {line}")
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    noted = config.stash.get(_measurements, [])
+    if noted:
+        terminalreporter.section("deployment: measured")
+        for line in noted:
+            terminalreporter.line(line)
 
 
 @dataclass

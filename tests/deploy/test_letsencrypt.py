@@ -1,12 +1,16 @@
-"""Let's Encrypt mode against a local pebble: issuance, both services serving it, renewal.
+"""Let's Encrypt mode against a local pebble: issuance, both services serving it, renewal,
+and a renewal during a call relayed over TURNS whose media keeps flowing.
 
 Runs after test_deploy.py on the same host, which it switches from self-signed.
 """
 
 from __future__ import annotations
 
+import json
 import socket
 import ssl
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 
@@ -14,7 +18,7 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from .conftest import Deployment, write_inventory
+from .conftest import REPO, Deployment, write_inventory
 from .pebble import Pebble, running_pebble
 from .test_deploy import recap
 
@@ -104,3 +108,101 @@ def test_forced_renewal_reaches_nginx_and_coturn(letsencrypt):
         "stat -c '%a %U %G' /etc/coturn/tls/cert.pem /etc/coturn/tls/key.pem"
     )
     assert modes.split("\n")[:2] == ["644 root turnserver", "640 root turnserver"]
+
+
+HOLD_SECONDS = 45  # the call, sampled from the renewal's start to well after its end
+
+
+def renew_during_a_call_over_turns(deployment: Deployment) -> tuple[dict, dict]:
+    """Start a call relayed over TURNS, force a renewal while it runs, and return what the
+    browsers saw ({"host": samples, "guest": samples}) and what the test saw around the
+    renewal (times, certificates, coturn's main PID)."""
+    printed = deployment.make("enrol", "NAME=deploy-test")
+    link = [line for line in printed.splitlines() if line.startswith("https://")][-1]
+    host = deployment.host
+    arguments = [deployment.domain, host.address, link, str(HOLD_SECONDS)]
+    driver = subprocess.Popen(
+        [sys.executable, "-m", "tests.deploy.renewal_call", *arguments],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    seen: dict = {}
+    try:
+        assert driver.stdout is not None
+        connected = driver.stdout.readline()
+        assert connected.startswith('{"connected"'), connected + driver.stderr.read()[-5000:]
+        seen["pid"] = host.run("systemctl show --value -p MainPID coturn").strip()
+        seen["certificate"] = served_certificate(deployment, 5349).serial_number
+        seen["renewal_started"] = time.time() * 1000
+        host.run(
+            f"REQUESTS_CA_BUNDLE={ACME_CA} certbot renew --force-renewal "
+            "--no-random-sleep-on-renew",
+            timeout=120,
+        )
+        seen["renewal_ended"] = time.time() * 1000
+        seen["renewed_certificate"] = served_certificate(deployment, 5349).serial_number
+        seen["pid_after"] = host.run("systemctl show --value -p MainPID coturn").strip()
+        stdout, stderr = driver.communicate(timeout=HOLD_SECONDS + 60)
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+            driver.communicate()
+    assert driver.returncode == 0, stderr[-5000:]
+    return json.loads(stdout.splitlines()[-1])["samples"], seen
+
+
+# Alone (-k) it also boots the host and deploys twice: 15 minutes on a busy machine.
+@pytest.mark.timeout(1800)
+def test_a_call_relayed_over_turns_keeps_its_media_through_a_renewal(letsencrypt, measure):
+    samples, seen = renew_during_a_call_over_turns(letsencrypt)
+
+    # TURNS served the new certificate at once, from the same coturn process.
+    assert seen["renewed_certificate"] != seen["certificate"]
+    assert seen["pid_after"] == seen["pid"] != "0"
+    reloads = letsencrypt.host.run("journalctl -u coturn -o cat | grep -c 'Reloading TLS'")
+    assert int(reloads) >= 1
+    for name, side in samples.items():
+        # Relayed over TLS to the deployed coturn, the whole time.
+        assert {(s["localType"], s["relayProtocol"]) for s in side} == {("relay", "tls")}, side
+        assert {s["localAddress"] for s in side} == {letsencrypt.host.address}
+        assert {s["ice"] for s in side} <= {"connected", "completed"}, side
+        before = [s for s in side if s["at"] < seen["renewal_started"]]
+        after = [s for s in side if s["at"] > seen["renewal_ended"]]
+        assert before and len(after) >= 10, (seen, side[0]["at"], side[-1]["at"])
+        # Media kept arriving: no moment without new bytes or frames for long, from before the
+        # renewal to the end (the browsers share two busy cores: a hiccup is not a drop).
+        timeline = [
+            (
+                round((s["at"] - seen["renewal_started"]) / 1000, 1),
+                s["framesDecoded"],
+                s["bytesReceived"],
+            )
+            for s in side
+        ]
+        stall = max_stall_seconds(side, "framesDecoded")
+        bytes_stall = max_stall_seconds(side, "bytesReceived")
+        renewal_window = (0, (seen["renewal_ended"] - seen["renewal_started"]) / 1000)
+        assert bytes_stall < 3 and stall < 3, f"{name}: {renewal_window=} {timeline}"
+        assert after[-1]["framesDecoded"] > before[-1]["framesDecoded"]
+        renewal = (seen["renewal_ended"] - seen["renewal_started"]) / 1000
+        frames = after[-1]["framesDecoded"] - before[-1]["framesDecoded"]
+        received = (after[-1]["bytesReceived"] - before[-1]["bytesReceived"]) / 1e6
+        measure(
+            f"{name}: {frames} frames, {received:.2f} MB received over TURNS across the renewal "
+            f"({renewal:.1f} s) and the {(after[-1]['at'] - seen['renewal_ended']) / 1000:.0f} s "
+            f"after it; longest time without a new frame {stall:.1f} s, without new bytes "
+            f"{bytes_stall:.1f} s"
+        )
+
+
+def max_stall_seconds(side: list[dict], counter: str) -> float:
+    """The longest time between two samples that saw `counter` grow."""
+    moments = [
+        later["at"]
+        for earlier, later in zip(side, side[1:], strict=False)
+        if later[counter] > earlier[counter]
+    ]
+    gaps = [b - a for a, b in zip(moments, moments[1:], strict=False)]
+    return max(gaps, default=float("inf")) / 1000

@@ -8,6 +8,7 @@ Prints one JSON line: what each side saw. The tests make the assertions.
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -76,6 +77,21 @@ async () => {
   };
 }
 """
+# For calls that must cross the relay: every peer connection may use relay candidates only.
+RELAY_ONLY = """
+(() => {
+  const Native = window.RTCPeerConnection;
+  const relay = (config) => ({ ...(config || {}), iceTransportPolicy: 'relay' });
+  function RelayOnly(config, ...rest) { return new Native(relay(config), ...rest); }
+  RelayOnly.prototype = Native.prototype;
+  Object.setPrototypeOf(RelayOnly, Native);
+  const setConfiguration = Native.prototype.setConfiguration;
+  Native.prototype.setConfiguration = function (config) {
+    return setConfiguration.call(this, relay(config));
+  };
+  window.RTCPeerConnection = RelayOnly;
+})();
+"""
 REMOTE_FRAMES = "document.getElementById('remote-video').getVideoPlaybackQuality().totalVideoFrames"
 FRAME_RATE_WINDOW = 5.0  # seconds over which the achieved frame rate is measured
 
@@ -84,12 +100,14 @@ def launch(playwright, wrapper: str, extra_args: list[str]) -> Browser:
     return playwright.chromium.launch(executable_path=wrapper, args=[*CHROMIUM_ARGS, *extra_args])
 
 
-def open_home_page(browser: Browser, url: str) -> Page:
+def open_home_page(browser: Browser, url: str, relay_only: bool = False) -> Page:
     context = browser.new_context(
         ignore_https_errors=True,
         # Granted, Chromium gives real host candidates instead of mDNS names.
         permissions=["camera", "microphone"],
     )
+    if relay_only:
+        context.add_init_script(RELAY_ONLY)  # first: the recorder wraps it
     context.add_init_script(RECORD_PEER_CONNECTIONS)
     page = context.new_page()
     page.goto(f"{url}/")
@@ -119,6 +137,26 @@ def frame_rate(page: Page) -> float:
     return (last["framesDecoded"] - first["framesDecoded"]) / elapsed
 
 
+def hold(host: Page, guest: Page, seconds: float, counters: list[str]) -> dict:
+    """Keep the call for `seconds`; what the browsers and the `counters` command (JSON on its
+    stdout, e.g. the server's nftables counters) said at the start and at the end."""
+    ends = []
+    for _ in range(2):
+        ends.append(
+            {
+                "host": host.evaluate(PATH_AND_VIDEO),
+                "guest": guest.evaluate(PATH_AND_VIDEO),
+                "counters": json.loads(
+                    subprocess.run(counters, check=True, capture_output=True).stdout
+                ),
+                "at": time.monotonic(),
+            }
+        )
+        if len(ends) == 1:
+            host.wait_for_timeout(seconds * 1000)
+    return {"start": ends[0], "end": ends[1], "seconds": ends[1]["at"] - ends[0]["at"]}
+
+
 def call(spec: dict) -> dict:
     url, timeout = spec["url"], spec["timeout"]
     result: dict = {}
@@ -126,7 +164,8 @@ def call(spec: dict) -> dict:
         extra_args = spec["chromium_args"]
         browsers = [launch(playwright, wrapper, extra_args) for wrapper in spec["wrappers"]]
         try:
-            host = open_home_page(browsers[0], url)
+            relay_only = spec.get("relay_only", False)
+            host = open_home_page(browsers[0], url, relay_only)
             host.click("#new-meeting")
             host.click("#join-now")  # the lobby, with the default devices
             share_link = host.locator("#share-link")  # filled in, though not always shown
@@ -136,7 +175,7 @@ def call(spec: dict) -> dict:
             link = share_link.input_value()
             result["link"] = link
 
-            guest = open_home_page(browsers[1], url)
+            guest = open_home_page(browsers[1], url, relay_only)
             guest.fill("#join-code", link)
             clicked = guest.evaluate("Date.now()")
             guest.click("#join")
@@ -158,6 +197,8 @@ def call(spec: dict) -> dict:
                         page.wait_for_timeout(200)
                 if spec.get("frame_rate"):
                     result["frame_rate"] = {"host": frame_rate(host), "guest": frame_rate(guest)}
+                elif spec.get("hold_seconds"):
+                    result["held"] = hold(host, guest, spec["hold_seconds"], spec["counters"])
                 else:
                     guest.wait_for_timeout(1000)
             else:

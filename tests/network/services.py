@@ -123,13 +123,18 @@ def coturn(namespace: str, files: ServerFiles, workdir: Path) -> Iterator[Path]:
 
 @contextmanager
 def signaling(
-    namespace: str, files: ServerFiles, workdir: Path, ice: Mapping[str, str]
+    namespace: str,
+    files: ServerFiles,
+    workdir: Path,
+    ice: Mapping[str, str],
+    address: str = SERVER,
 ) -> Iterator[str]:
-    """`python -m signaling` inside namespace on the server's address; yields its URL."""
+    """`python -m signaling` inside namespace, listening on `address` (the server's public
+    one, unless a NAT maps that to this one); yields its URL on the public address."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("VISAVIS_")}
     environment.update(
         {
-            "VISAVIS_HOST": SERVER,
+            "VISAVIS_HOST": address,
             "VISAVIS_PORT": str(SIGNALING_PORT),
             "VISAVIS_TLS_CERT": str(files.certificate),
             "VISAVIS_TLS_KEY": str(files.private_key),
@@ -148,7 +153,7 @@ def signaling(
     url = f"https://{SERVER}:{SIGNALING_PORT}"
     try:
         _wait_for_listeners(namespace, process, log, [("-Hltn", SIGNALING_PORT)])
-        status = inside(namespace, _health, url)
+        status = inside(namespace, _health, f"https://{address}:{SIGNALING_PORT}")
         assert status == 200, f"/healthz answered {status}"
         yield url
     finally:
