@@ -136,6 +136,10 @@ def _one_call(
                             performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd})"""
         )
         host_frame = host.evaluate("window.__bench.firstFrame")
+        sizes = {
+            who: page.evaluate("window.__bench.firstFrameMeta || null")
+            for who, page in (("guest", guest), ("host", host))
+        }
         path = guest.evaluate(SELECTED_PATH)
         done = max(marks["frame"], host_frame)
         timeline["B:page:navigation-start"] = round(marks["origin"] - opened, 1)
@@ -149,6 +153,7 @@ def _one_call(
             "host_first_frame_ms": round(host_frame - opened, 1),
             "host_after_guest_ms": round(host_frame - marks["frame"], 1),
             "path": path,
+            "first_frames": sizes,
             "timeline_ms": dict(sorted(timeline.items(), key=lambda item: item[1])),
         }
         if recovery:
@@ -187,7 +192,10 @@ def run_calls(
                 try:
                     call = _one_call(browser, url, relay, probe_rtp, number < recovery_calls)
                 except (PlaywrightError, CallFailed) as error:
-                    failures.append(str(error).splitlines()[0][:400])
+                    # The first line, and which element a timed-out step waited for.
+                    lines = str(error).splitlines()
+                    waited = [line.strip() for line in lines if "waiting for" in line][:1]
+                    failures.append("; ".join(lines[:1] + waited)[:400])
                     log(f"    call {number + 1}: failed: {failures[-1]}")
                     if len(failures) >= MAX_FAILURES:  # keeps `make bench` bounded in time
                         log(f"    {MAX_FAILURES} calls failed: giving up on this mode")

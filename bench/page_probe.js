@@ -102,7 +102,17 @@
       else requestAnimationFrame(poll);
     };
     poll();
-    if ('requestVideoFrameCallback' in video) video.requestVideoFrameCallback(seen);
+    if (!('requestVideoFrameCallback' in video)) return;
+    // The first frame's own times (ms, this page's clock): when its last packet arrived
+    // (receiveTime) and when it went to the screen; its size shows a start at low resolution.
+    video.requestVideoFrameCallback((at, frame) => {
+      seen();
+      const epoch = (ms) => (ms ? performance.timeOrigin + ms : null);
+      if (frame.receiveTime) bench.marks['video:first-frame-received'] = epoch(frame.receiveTime);
+      bench.firstFrameMeta = {width: frame.width, height: frame.height,
+        receiveTime: epoch(frame.receiveTime), presentationTime: epoch(frame.presentationTime),
+        captureTime: epoch(frame.captureTime)};
+    });
   };
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', watch);
   else watch();

@@ -204,6 +204,8 @@ PHASES = (
     ("A:rtp:first-video-received", "host's first video packet in (probe)"),
     ("B:rtp:first-frame-decoded", "guest decoded a frame (probe)"),
     ("A:rtp:first-frame-decoded", "host decoded a frame (probe)"),
+    ("B:video:first-frame-received", "guest has the host's first whole frame"),
+    ("A:video:first-frame-received", "host has the guest's first whole frame"),
     ("B:video:first-frame", "guest renders the host"),
     ("A:video:first-frame", "host renders the guest"),
 )

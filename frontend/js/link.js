@@ -4,7 +4,7 @@
 // DOM; the call session (session.js) decides when a connection starts.
 import {onDetail} from './events.js';
 import {summarizeStats} from './facts.js';
-import {Peer} from './peer.js';
+import {SparePeer} from './spare-peer.js';
 import {verificationCode} from './verification.js';
 
 const MAX_NAME = 40;
@@ -25,7 +25,7 @@ export const hasRelay = (iceServers) => iceServers.some(({urls}) =>
  */
 
 export class PeerLink {
-  /** @type {Peer|null} */
+  /** @type {import('./peer.js').Peer|null} */
   peer = null;
   #present = false;
   // The server said they left while our connection to them still worked: the call goes on.
@@ -43,10 +43,9 @@ export class PeerLink {
   /** @type {ReturnType<typeof setInterval>|undefined} */
   #statsTimer = undefined;
   #host;
-  #RTCPeerConnection;
   #clock;
-  #relayOnly;
   #media;
+  #spares;
 
   /**
    * @param {LinkHost} host
@@ -58,10 +57,9 @@ export class PeerLink {
    */
   constructor(host, {RTCPeerConnection, clock, relayOnly, media}) {
     this.#host = host;
-    this.#RTCPeerConnection = RTCPeerConnection;
     this.#clock = clock;
-    this.#relayOnly = relayOnly;
     this.#media = media;
+    this.#spares = new SparePeer({RTCPeerConnection, relayOnly, send: host.send});
   }
 
   /** The server's word on the other seat. */
@@ -112,7 +110,7 @@ export class PeerLink {
     if (!this.peer) return;
     // A payload from a connection we never negotiated with: the other page reloaded.
     if (this.peer.isFromAnotherConnection(data)) this.start(data.description?.type === 'offer');
-    /** @type {Peer} */ (this.peer).handleSignal(data);
+    /** @type {import('./peer.js').Peer} */ (this.peer).handleSignal(data);
   }
 
   /**
@@ -140,12 +138,29 @@ export class PeerLink {
     this.wait('peerLeft');
   }
 
-  /** Nobody to talk to: close any connection and say so. @param {'waiting'|'peerLeft'} key */
+  /**
+   * Nobody to talk to: close any connection and say so; prepare the offer for whoever
+   * comes next. @param {'waiting'|'peerLeft'} key
+   */
   wait(key) {
     this.close();
     this.#waiting = key;
     this.#host.statusChanged();
     this.#host.emit('waiting', key);
+    this.prepare(false);
+  }
+
+  /**
+   * Make the next connection ahead, holding what it would send (spare-peer.js).
+   * @param {boolean} waitForOffer true in the lobby: a newcomer lets the other side offer
+   */
+  prepare(waitForOffer) {
+    this.#spares.prepare(this.#terms(waitForOffer));
+  }
+
+  /** The lobby opened: make the DTLS certificate while the person looks at it. */
+  warmUp() {
+    this.#spares.warmUp();
   }
 
   /** After our socket or theirs came back: tell them which connection is ours, re-offer. */
@@ -169,6 +184,7 @@ export class PeerLink {
   seat(polite, iceServers) {
     this.#polite = polite;
     if (this.peer) this.peer.polite = polite;
+    this.#spares.polite = polite;
     this.setIceServers(iceServers);
   }
 
@@ -176,22 +192,21 @@ export class PeerLink {
   setIceServers(iceServers) {
     this.#iceServers = iceServers;
     this.peer?.setIceServers(iceServers);
+    this.#spares.iceServersChanged(this.#terms(false));
   }
 
   /**
    * A new Peer in place of any old one.
    * @param {boolean} waitForOffer true for the newcomer: the peer already there offers
-   * @returns {Peer} the new one
+   * @returns {import('./peer.js').Peer} the new one
    */
   start(waitForOffer) {
+    const media = this.#media;
+    const peer = this.#spares.take(waitForOffer, media.stream) ??
+      this.#spares.make(this.#terms(waitForOffer));
     this.close();
     this.#host.emit('waiting', null);
-    const media = this.#media;
     const name = this.name;
-    const peer = new Peer({polite: this.#polite, iceServers: this.#iceServers,
-      relayOnly: this.#relayOnly,
-      localStream: media.stream, send: this.#host.send, waitForOffer,
-      RTCPeerConnection: this.#RTCPeerConnection});
     const current = () => this.peer === peer;
     const emit = this.#host.emit;
     onDetail(peer, 'remotestream', (stream) => emit('remotestream', stream));
@@ -226,7 +241,20 @@ export class PeerLink {
     this.peer = peer;
     this.#statsTimer = this.#clock.setInterval(() => this.#updateFacts(), STATS_INTERVAL_MS);
     this.#host.statusChanged();
+    peer.release(); // a spare's offer and candidates, held until now
     return peer;
+  }
+
+  /** @param {boolean} waitForOffer @returns {import('./spare-peer.js').PeerTerms} */
+  #terms(waitForOffer) {
+    return {polite: this.#polite, iceServers: this.#iceServers,
+      localStream: this.#media.stream, waitForOffer};
+  }
+
+  /** The call is over: close the Peer and any spare. */
+  end() {
+    this.close();
+    this.#spares.discard();
   }
 
   /** Close the Peer, if any, and clear everything it showed. */

@@ -37,7 +37,9 @@ export class ServerFrames {
     const frames = {'joined': this.#joined, 'peer-joined': this.#peerJoined,
       'peer-left': this.#peerLeft, 'signal': this.#relayed, 'ice-servers': this.#newIceServers,
       'error': this.#refused, 'close': this.#socketClosed,
-      'refused': () => host.emit('callerror', {key: 'socketRefused', fatal: false})};
+      'refused': () => host.phase() === 'lobby'
+        ? host.emit('lobbyerror', {key: 'socketRefused', fatal: false})
+        : host.emit('callerror', {key: 'socketRefused', fatal: false})};
     for (const [type, react] of Object.entries(frames)) {
       onDetail(signaling, type, (detail) => react.call(this, detail));
     }

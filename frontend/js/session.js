@@ -129,7 +129,19 @@ export class CallSession extends EventTarget {
       this.#emit('lobbyerror', {key: 'noWebRTC', fatal: true});
       return;
     }
+    this.prepareJoin();
     this.#preview({});
+  }
+
+  /**
+   * In the lobby: get what Join needs ready while the person looks at their preview (also
+   * when they point at Join: the server closes a socket left outside a room for a minute).
+   * The socket sends nothing until Join; the connection and its certificate are our own.
+   */
+  prepareJoin() {
+    if (this.#phase !== 'lobby' || !this.#RTCPeerConnection) return;
+    this.#signaling.connect();
+    this.#link.warmUp();
   }
 
   /** Join the lobby's meeting (or rejoin after hanging up). @param {string} name '' for none */
@@ -146,6 +158,7 @@ export class CallSession extends EventTarget {
   goHome() {
     if (this.inCall) this.#leaveRoom();
     if (this.#phase === 'lobby') this.#endCall();
+    this.#signaling.closeIdle(); // the lobby's socket
     this.#room = null;
     this.#enter('home');
   }
@@ -224,6 +237,7 @@ export class CallSession extends EventTarget {
     const request = this.media.request(choice);
     const {stream, problem} = await request;
     if (!this.media.settle(request, stream) || this.#phase !== 'lobby') return;
+    this.#link.prepare(true); // with these tracks: made again after a device change
     this.#emit('preview', stream);
     this.#emit('lobbyerror', {key: problem ?? this.#lobbyNote, fatal: false});
     this.#emit('controls', stream);
@@ -232,23 +246,37 @@ export class CallSession extends EventTarget {
 
   async #enterRoom(room, name) {
     this.#room = room;
-    this.#enter('joining');
-    this.#emit('meeting', room);
-    this.#emit('status', 'starting');
     if (!this.#RTCPeerConnection) {
+      this.#enter('joining');
       this.#endCall();
       this.#emit('callerror', {key: 'noWebRTC', fatal: true});
       return;
     }
     this.#link.name = name;
     this.#seats.name = name;
+    // With the lobby's camera on, the seat is asked for before anything is drawn; else
+    // the socket opens while the camera starts (a reload), asking for nothing yet.
+    const asked = this.media.stream !== null;
+    this.#phase = nextPhase(this.#phase, 'joining');
+    if (asked) this.#askForSeat(room);
+    else this.#signaling.connect();
+    this.#emit('phase', {phase: 'joining', room});
+    this.#emit('meeting', room);
+    this.#emit('status', 'starting');
     const request = this.media.pending ?? this.media.request();
     const {stream, problem} = await request;
     if (!this.media.settle(request, stream)) return; // the person went elsewhere meanwhile
+    // The lobby's connection, if its tracks are these (not once `joined` came meanwhile).
+    if (this.#phase === 'joining' && !this.#link.peer) this.#link.prepare(true);
     this.#emit('devices', stream);
     this.#emit('local', {stream, screen: false});
     this.#emit('controls', stream);
     if (problem) this.#emit('callerror', {key: problem, fatal: false});
+    if (!asked) this.#askForSeat(room);
+  }
+
+  /** `join` the meeting, or `create` one (room null). @param {string|null} room */
+  #askForSeat(room) {
     if (room) this.#signaling.join(room, this.#seats.resumeToken(room));
     else this.#signaling.create();
   }
@@ -264,7 +292,7 @@ export class CallSession extends EventTarget {
     this.#enter('ended');
     this.#claim.release();
     this.#server.away = false;
-    this.#link.close();
+    this.#link.end();
     this.media.stop();
     this.#emit('waiting', null);
     this.#emit('local', {stream: null, screen: false});
