@@ -241,6 +241,7 @@ export class Signaling extends EventTarget {
   }
 
   #enter(frame) {
+    this.#refusalTold = false; // told in the lobby, perhaps: asking for a seat is told again
     if (this.open) {
       this.#entry = frame;
       this.#send(frame);

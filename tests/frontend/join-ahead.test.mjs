@@ -29,14 +29,14 @@ class QuickPeerConnection extends FakePeerConnection {
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
-function makeSession() {
+function makeSession({probe = undefined} = {}) {
   const sockets = FakeWebSocket.instances = [];
   const peers = QuickPeerConnection.made = [];
   const mediaDevices = new FakeMediaDevices();
   const clock = {setInterval: () => 0, clearInterval: () => {}};
   const session = new CallSession({url: 'wss://meet.example.org/ws', WebSocket: FakeWebSocket,
     RTCPeerConnection: QuickPeerConnection, mediaDevices, storage: () => new FakeStorage(),
-    clock});
+    clock, probe});
   const events = [];
   for (const type of ['status', 'callerror', 'lobbyerror', 'waiting']) {
     session.addEventListener(type, ({detail}) => events.push([type, detail]));
@@ -49,8 +49,8 @@ function makeSession() {
 const joined = (fields = {}) => ({type: 'joined', room: ROOM, polite: false,
   peer_present: false, resume: 'token-1', resumed: false, ice_servers: TURN, ...fields});
 
-async function inLobby() {
-  const made = makeSession();
+async function inLobby(options) {
+  const made = makeSession(options);
   made.session.openLobby(ROOM);
   await settle();
   made.events.length = 0; // the preview's (no problem to show)
@@ -181,6 +181,19 @@ test('the server closes a lobby socket as idle: quietly, and Join opens a new on
   assert.equal(sockets.length, 2);
   sockets[1].serverOpens();
   assert.deepEqual(sockets[1].sent, [{type: 'join', room: ROOM}]);
+});
+
+test('a server that refuses this page says so in the lobby, and again on Join', async () => {
+  const {session, sockets, events} = await inLobby({probe: async () => true});
+  sockets[0].serverCloses(1006); // refused before it opened (HTTP 403)
+  await settle();
+  assert.deepEqual(events, [['lobbyerror', {key: 'socketRefused', fatal: false}]]);
+
+  session.join('Ada');
+  sockets[1].serverCloses(1006);
+  await settle();
+  assert.deepEqual(events.at(-1), ['callerror', {key: 'socketRefused', fatal: false}]);
+  session.hangUp(); // no reconnect left waiting
 });
 
 test('leaving the lobby for home closes its socket', async () => {
