@@ -78,6 +78,10 @@ export class CallSession extends EventTarget {
       endCall: () => this.#endCall(),
       emit: (type, detail) => this.#emit(type, detail),
       statusChanged: () => this.#renderStatus(),
+      lobbyNote: (key) => {
+        this.#lobbyNote = key;
+        this.#emit('lobbyerror', {key, fatal: false});
+      },
     });
   }
 

@@ -184,10 +184,12 @@ test('the server closes a lobby socket as idle: quietly, and Join opens a new on
 });
 
 test('a server that refuses this page says so in the lobby, and again on Join', async () => {
-  const {session, sockets, events} = await inLobby({probe: async () => true});
-  sockets[0].serverCloses(1006); // refused before it opened (HTTP 403)
+  const {session, sockets, events} = makeSession({probe: async () => true});
+  session.openLobby(ROOM);
+  sockets[0].serverCloses(1006); // refused before it opened (HTTP 403), before the preview
   await settle();
-  assert.deepEqual(events, [['lobbyerror', {key: 'socketRefused', fatal: false}]]);
+  assert.deepEqual(events.at(-1), ['lobbyerror', {key: 'socketRefused', fatal: false}],
+    'the preview keeps the sentence');
 
   session.join('Ada');
   sockets[1].serverCloses(1006);
