@@ -3,6 +3,7 @@
 // the person (remote media, name, chat, verification code, facts, ICE giving up). No
 // DOM; the call session (session.js) decides when a connection starts.
 import {onDetail} from './events.js';
+import {FULL_SIZE_AFTER_MS} from './media.js';
 import {summarizeStats} from './facts.js';
 import {SparePeer} from './spare-peer.js';
 import {verificationCode} from './verification.js';
@@ -212,6 +213,10 @@ export class PeerLink {
     onDetail(peer, 'remotestream', (stream) => emit('remotestream', stream));
     onDetail(peer, 'connectionstatechange', (state) => {
       if (!current()) return;
+      // The first frames have gone out at the start size by then (media.js).
+      if (state === 'connected' && !media.full) {
+        setTimeout(() => current() && media.goFullSize(), FULL_SIZE_AFTER_MS);
+      }
       if (state === 'connected' && this.#iceError) {
         this.#iceError = false;
         emit('callerror', {key: null, fatal: false});

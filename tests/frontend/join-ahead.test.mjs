@@ -6,6 +6,7 @@ import {test} from 'node:test';
 
 import {Certificate} from '../../frontend/js/certificate.js';
 import {HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS} from '../../frontend/js/heartbeat.js';
+import {FULL_SIZE_AFTER_MS} from '../../frontend/js/media.js';
 import {CallSession} from '../../frontend/js/session.js';
 import {FakeMediaDevices, FakePeerConnection, FakeStorage, FakeWebSocket} from './fakes.mjs';
 
@@ -237,3 +238,33 @@ test('a browser without generateCertificate: connections make their own', () => 
   certificate.prepare();
   assert.equal(certificate.current, null);
 });
+
+test('the camera starts at 640x360 and goes to 1280x720 a second after the call connects',
+  async (t) => {
+    t.mock.timers.enable({apis: ['setTimeout']});
+    const {session, sockets, mediaDevices} = await inLobby();
+    assert.deepEqual(mediaDevices.asked[0].video.height, {ideal: 360});
+    const camera = mediaDevices.streams[0].getVideoTracks()[0];
+    sockets[0].serverOpens();
+    session.join('Ada');
+    sockets[0].serverSends(joined({peer_present: true}));
+    const pc = session.peerConnection;
+    pc.connectionState = 'connecting';
+    pc.onconnectionstatechange();
+    t.mock.timers.tick(FULL_SIZE_AFTER_MS);
+    assert.deepEqual(camera.applied, [], 'not before the connection');
+
+    pc.connectionState = 'connected';
+    pc.onconnectionstatechange();
+    t.mock.timers.tick(FULL_SIZE_AFTER_MS - 1);
+    assert.deepEqual(camera.applied, [], 'the first frames go out small');
+    t.mock.timers.tick(1);
+    await settle();
+    assert.deepEqual(camera.applied.map(({width, height}) => [width, height]),
+      [[{ideal: 1280}, {ideal: 720}]]);
+    assert.deepEqual(camera.applied[0].deviceId, {exact: camera.deviceId}, 'the same camera');
+
+    await session.switchDevice('videoinput', 'video-2'); // mid-call: at the full size
+    assert.deepEqual(mediaDevices.asked.at(-1).video.height, {ideal: 720});
+    session.hangUp();
+  });
