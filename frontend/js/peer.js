@@ -216,12 +216,15 @@ export class Peer extends EventTarget {
    * New TURN credentials from the server (`ice-servers`): used by the next ICE gathering.
    * Optional: a browser that refuses (older ones throw) keeps the old ones, and whatever
    * step of a recovery comes next still runs.
+   * @returns {boolean} whether the connection took them
    */
   setIceServers(iceServers) {
     try {
       this.#pc.setConfiguration({...this.#pc.getConfiguration(), iceServers});
+      return true;
     } catch (error) {
       this.#fail(error);
+      return false;
     }
   }
 

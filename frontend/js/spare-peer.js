@@ -92,8 +92,8 @@ export class SparePeer {
   iceServersChanged(terms) {
     const spare = this.#spare;
     if (!spare) return;
-    if (spare.waitsForOffer) spare.setIceServers(terms.iceServers);
-    else this.prepare(terms, true);
+    // A browser that cannot change them (older ones throw) gets a new connection instead.
+    if (!spare.waitsForOffer || !spare.setIceServers(terms.iceServers)) this.prepare(terms, true);
   }
 
   /** @param {Peer} spare @param {boolean} waitForOffer @param {MediaStream|null} stream */

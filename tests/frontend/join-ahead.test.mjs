@@ -100,6 +100,19 @@ test('Join in the lobby uses the connection made there, with the seat\'s role an
     assert.equal(hello.data.description, undefined, 'a hello: the one already there offers');
   });
 
+test('a browser that cannot change ICE servers: the seat\'s make a new connection', async () => {
+  const {session, sockets, peers} = await inLobby();
+  peers[0].setConfiguration = () => {
+    throw Object.assign(new Error('not supported'), {name: 'InvalidModificationError'});
+  };
+  sockets[0].serverOpens();
+  session.join('Ada');
+  sockets[0].serverSends(joined({peer_present: true}));
+  assert.notEqual(session.peerConnection, peers[0]);
+  assert.equal(peers[0].signalingState, 'closed');
+  assert.deepEqual(session.peerConnection.configuration.iceServers, TURN);
+});
+
 test('a device changed in the lobby: the connection is made again with the new tracks',
   async () => {
     const {session, sockets, peers, mediaDevices} = await inLobby();
