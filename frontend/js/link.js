@@ -4,12 +4,11 @@
 // DOM; the call session (session.js) decides when a connection starts.
 import {onDetail} from './events.js';
 import {FULL_SIZE_AFTER_MS} from './media.js';
-import {summarizeStats} from './facts.js';
+import {FactsWatch} from './facts.js';
 import {SparePeer} from './spare-peer.js';
 import {verificationCode} from './verification.js';
 
 const MAX_NAME = 40;
-const STATS_INTERVAL_MS = 2000;
 // The status line's strings.js key for a connection state; any other state: 'connecting'.
 const CONNECTION_STATUS = {connected: 'connected', disconnected: 'reconnecting',
   failed: 'reconnecting'};
@@ -39,12 +38,8 @@ export class PeerLink {
   #iceServers = [];
   #iceError = false; // the error line says why ICE gave up
   #remoteName = '';
-  /** @type {ReturnType<typeof summarizeStats>|null} */
-  #facts = null;
-  /** @type {ReturnType<typeof setInterval>|undefined} */
-  #statsTimer = undefined;
+  #facts;
   #host;
-  #clock;
   #media;
   #spares;
 
@@ -58,7 +53,7 @@ export class PeerLink {
    */
   constructor(host, {RTCPeerConnection, clock, relayOnly, media}) {
     this.#host = host;
-    this.#clock = clock;
+    this.#facts = new FactsWatch(clock, (facts) => host.emit('facts', facts));
     this.#media = media;
     this.#spares = new SparePeer({RTCPeerConnection, relayOnly, send: host.send});
   }
@@ -244,7 +239,7 @@ export class PeerLink {
     onDetail(peer, 'error', (error) => console.warn('visavis:', error));
     if (media.screen) peer.replaceTrack('video', media.screen, media.stream);
     this.peer = peer;
-    this.#statsTimer = this.#clock.setInterval(() => this.#updateFacts(), STATS_INTERVAL_MS);
+    this.#facts.watch(peer);
     this.#host.statusChanged();
     peer.release(); // a spare's offer and candidates, held until now
     return peer;
@@ -265,10 +260,9 @@ export class PeerLink {
   /** Close the Peer, if any, and clear everything it showed. */
   close() {
     const emit = this.#host.emit;
-    this.#clock.clearInterval(this.#statsTimer);
+    this.#facts.stop();
     this.peer?.close();
     this.peer = null;
-    this.#facts = null;
     if (this.#iceError) emit('callerror', {key: null, fatal: false});
     this.#iceError = false;
     this.#serverLostThem = false;
@@ -303,19 +297,6 @@ export class PeerLink {
     } else if (message.type === 'name') {
       this.#remoteName = String(message.name ?? '').slice(0, MAX_NAME);
       emit('remotename', this.#remoteName);
-    }
-  }
-
-  async #updateFacts() {
-    const peer = this.peer;
-    if (!peer || peer.connectionState === 'closed') return;
-    try {
-      const report = await peer.getStats();
-      if (this.peer !== peer) return;
-      this.#facts = summarizeStats(report.values(), this.#facts);
-      this.#host.emit('facts', this.#facts);
-    } catch {
-      // the connection closed while the stats were gathered
     }
   }
 }

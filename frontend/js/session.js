@@ -184,6 +184,7 @@ export class CallSession extends EventTarget {
     // Mid-call a kind whose device went away is added back (switchDevice).
     if (this.media.hasTrack(trackKind) || (this.inCall && this.media.stream)) {
       await this.media.switchDevice(trackKind, deviceId);
+      if (this.#phase === 'lobby') this.#link.prepare(true); // with the new track
     }
     else if (this.#phase === 'lobby') await this.#preview({[trackKind]: deviceId});
   }

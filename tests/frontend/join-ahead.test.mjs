@@ -123,10 +123,12 @@ test('a device changed in the lobby: the connection is made again with the new t
     assert.ok(camera, 'the new camera is on');
 
     sockets[0].serverOpens();
+    const made = peers.length;
     session.join('Ada');
     sockets[0].serverSends(joined({peer_present: true}));
     const used = session.peerConnection;
     assert.ok(used.senders.some(({track}) => track === camera), 'it sends the new camera');
+    assert.equal(peers.length, made, 'made in the lobby, not at Join');
     assert.ok(peers.filter((pc) => pc !== used).every((pc) => pc.signalingState === 'closed'));
   });
 
