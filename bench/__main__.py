@@ -57,6 +57,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--calls", type=int, default=20, help="calls without relay")
     parser.add_argument("--relay-calls", type=int, default=20, help="calls through coturn")
     parser.add_argument(
+        "--recovery-calls", type=int, default=5, help="direct calls that also time recoveries"
+    )
+    parser.add_argument(
+        "--probe-rtp", action="store_true", help="split connected -> first frame with getStats()"
+    )
+    parser.add_argument(
         "--levels",
         type=_numbers,
         default=(1000, 5000, 10000),
@@ -94,6 +100,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
             parser.error(f"unknown part {part!r}: choose from {', '.join(PARTS)}")
     if args.quick:
         args.calls, args.relay_calls = min(args.calls, 1), min(args.relay_calls, 1)
+        args.recovery_calls = min(args.recovery_calls, 1)
         args.levels, args.rates, args.seconds, args.no_search = (20,), (200,), 0.5, True
     return args
 
@@ -124,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
                 log=lambda line: print(line, flush=True),
                 warmup=not args.quick,
                 server_dir=args.server_dir,
+                probe_rtp=args.probe_rtp,
+                recovery_calls=args.recovery_calls,
             )
             written.append(common.write_result("call-setup", body, args.out, load))
         if "capacity" in parts:
@@ -147,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
             written.append(common.write_result("capacity", body, args.out, load))
     print()
     print(report.render(report.load(args.out)))
+    if "call-setup" in parts:
+        print()
+        print(report.render_phases(report.load(args.out)))
     print()
     for path in written:
         print(f"wrote {path}")

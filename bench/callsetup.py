@@ -25,85 +25,15 @@ from playwright.sync_api import Error as PlaywrightError
 from tests import loopback
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 
-from . import common
+from . import common, report
+from . import recovery as recovery_steps
 
 CALL_TIMEOUT_MS = 30_000
 SETTLE_SECONDS = 0.5
 MAX_FAILURES = 3
 
-# In every page: note when the remote video first decodes a frame and when #join is
-# clicked (both in epoch milliseconds), keep the peer connections for getStats(), and in
-# relay mode force iceTransportPolicy "relay".
-INIT_SCRIPT = """
-(() => {
-  const now = () => performance.timeOrigin + performance.now();
-  const bench = window.__bench = {firstFrame: null, joinClick: null, pcs: [], marks: {}};
-  // The first time each step of the call happens, for the timeline (observation only).
-  const mark = (name) => { if (!(name in bench.marks)) bench.marks[name] = now(); };
-  const kind = (text) => {
-    try {
-      const frame = JSON.parse(text);
-      if (frame.type !== 'signal') return frame.type;
-      const data = frame.data || {};
-      return 'signal:' + (data.description ? data.description.type : 'candidate');
-    } catch { return 'unparsed'; }
-  };
-  const NativeSocket = window.WebSocket;
-  window.WebSocket = class extends NativeSocket {
-    constructor(...args) {
-      super(...args);
-      mark('ws:connect');
-      this.addEventListener('open', () => mark('ws:open'));
-      this.addEventListener('message', ({data}) => mark('in:' + kind(data)));
-    }
-    send(text) { mark('out:' + kind(text)); return super.send(text); }
-  };
-  const media = navigator.mediaDevices;
-  if (media) {
-    const getUserMedia = media.getUserMedia.bind(media);
-    media.getUserMedia = async (...args) => {
-      mark('getUserMedia:start');
-      try { return await getUserMedia(...args); } finally { mark('getUserMedia:done'); }
-    };
-  }
-  const Native = window.RTCPeerConnection;
-  if (Native) {
-    const force = (config) => RELAY ? {...(config || {}), iceTransportPolicy: 'relay'} : config;
-    class BenchPeerConnection extends Native {
-      constructor(config, ...rest) {
-        super(force(config), ...rest);
-        bench.pcs.push(this);
-        mark('pc:new');
-        this.addEventListener('icecandidate', ({candidate}) => {
-          if (candidate) mark('ice:first-local-candidate');
-        });
-        this.addEventListener('connectionstatechange', () => mark('pc:' + this.connectionState));
-        this.addEventListener('track', () => mark('pc:track'));
-      }
-      setConfiguration(config) { return super.setConfiguration(force(config)); }
-    }
-    window.RTCPeerConnection = BenchPeerConnection;
-  }
-  const seen = () => {
-    if (bench.firstFrame === null) { bench.firstFrame = now(); mark('video:first-frame'); }
-  };
-  const watch = () => {
-    const video = document.getElementById('remote-video');
-    if (!video) return;
-    const poll = () => {
-      if (video.getVideoPlaybackQuality().totalVideoFrames > 0) seen();
-      else requestAnimationFrame(poll);
-    };
-    poll();
-    if ('requestVideoFrameCallback' in video) video.requestVideoFrameCallback(seen);
-  };
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', watch);
-  else watch();
-  document.addEventListener('click', (event) => {
-    if (event.target.closest && event.target.closest('#join')) bench.joinClick = now();
-  }, true);
-})();
-"""
+# In every page, before the app: bench/page_probe.js (marks each step of the call).
+PAGE_PROBE = (Path(__file__).parent / "page_probe.js").read_text()
 
 SELECTED_PATH = """
 async () => {
@@ -147,8 +77,11 @@ def _states(host, guest) -> str:
     return "; ".join(said)
 
 
-def _one_call(browser, url: str, relay: bool) -> dict:
-    script = f"const RELAY = {'true' if relay else 'false'};\n{INIT_SCRIPT}"
+def _one_call(
+    browser, url: str, relay: bool, probe_rtp: bool = False, recovery: bool = False
+) -> dict:
+    flags = f"const RELAY = {str(relay).lower()}, PROBE_RTP = {str(probe_rtp).lower()};"
+    script = f"{flags}\n{PAGE_PROBE}"
     contexts = []
     try:
 
@@ -197,45 +130,53 @@ def _one_call(browser, url: str, relay: bool) -> dict:
             if at >= opened
         }
         marks = guest.evaluate(
-            """() => ({origin: performance.timeOrigin, click: window.__bench.joinClick,
+            """() => ({origin: performance.timeOrigin, joinNow: window.__bench.joinNowClick,
                        frame: window.__bench.firstFrame,
                        dcl: performance.timeOrigin +
                             performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd})"""
         )
         host_frame = host.evaluate("window.__bench.firstFrame")
+        sizes = {
+            who: page.evaluate("window.__bench.firstFrameMeta || null")
+            for who, page in (("guest", guest), ("host", host))
+        }
         path = guest.evaluate(SELECTED_PATH)
         done = max(marks["frame"], host_frame)
-        return {
+        timeline["B:page:navigation-start"] = round(marks["origin"] - opened, 1)
+        timeline["B:page:DOMContentLoaded"] = round(marks["dcl"] - opened, 1)
+        call = {
             "setup_ms": round(done - opened, 1),
             "guest_page_loaded_ms": round(marks["dcl"] - opened, 1),
-            "join_clicked_ms": round(marks["click"] - opened, 1) if marks["click"] else None,
-            "click_to_both_video_ms": (round(done - marks["click"], 1) if marks["click"] else None),
+            "join_now_clicked_ms": round(marks["joinNow"] - opened, 1),
+            "click_to_both_video_ms": round(done - marks["joinNow"], 1),
             "guest_first_frame_ms": round(marks["frame"] - opened, 1),
             "host_first_frame_ms": round(host_frame - opened, 1),
+            "host_after_guest_ms": round(host_frame - marks["frame"], 1),
             "path": path,
-            "timeline_ms": dict(
-                sorted(
-                    {
-                        **timeline,
-                        "B:page:navigation-start": round(marks["origin"] - opened, 1),
-                        "B:page:DOMContentLoaded": round(marks["dcl"] - opened, 1),
-                        **(
-                            {"B:join:click": round(marks["click"] - opened, 1)}
-                            if marks["click"]
-                            else {}
-                        ),
-                    }.items(),
-                    key=lambda item: item[1],
-                )
-            ),
+            "first_frames": sizes,
+            "timeline_ms": dict(sorted(timeline.items(), key=lambda item: item[1])),
         }
+        if recovery:
+            call["ice_restart_s"] = round(recovery_steps.ice_restart_s(host, guest), 3)
+            call["reload_resume_s"] = round(recovery_steps.reload_resume_s(host, guest), 3)
+        return call
     finally:
         for context in contexts:
             with contextlib.suppress(Exception):
                 context.close()
 
 
-def run_calls(url: str, calls: int, relay: bool, log=print, warmup: bool = True) -> dict:
+def run_calls(
+    url: str,
+    calls: int,
+    relay: bool,
+    log=print,
+    warmup: bool = True,
+    probe_rtp: bool = False,
+    recovery_calls: int = 0,
+) -> dict:
+    """`calls` timed calls (and one warm-up); the first `recovery_calls` of them then also
+    time an ICE restart and a reload (bench/recovery.py)."""
     from playwright.sync_api import sync_playwright
 
     results, failures = [], []
@@ -249,9 +190,12 @@ def run_calls(url: str, calls: int, relay: bool, log=print, warmup: bool = True)
                     _one_call(browser, url, relay)
             for number in range(calls):
                 try:
-                    call = _one_call(browser, url, relay)
+                    call = _one_call(browser, url, relay, probe_rtp, number < recovery_calls)
                 except (PlaywrightError, CallFailed) as error:
-                    failures.append(str(error).splitlines()[0][:400])
+                    # The first line, and which element a timed-out step waited for.
+                    lines = str(error).splitlines()
+                    waited = [line.strip() for line in lines if "waiting for" in line][:1]
+                    failures.append("; ".join(lines[:1] + waited)[:400])
                     log(f"    call {number + 1}: failed: {failures[-1]}")
                     if len(failures) >= MAX_FAILURES:  # keeps `make bench` bounded in time
                         log(f"    {MAX_FAILURES} calls failed: giving up on this mode")
@@ -259,7 +203,8 @@ def run_calls(url: str, calls: int, relay: bool, log=print, warmup: bool = True)
                     continue
                 results.append(call)
                 log(
-                    f"    call {number + 1}: {call['setup_ms']} ms "
+                    f"    call {number + 1}: {call['click_to_both_video_ms']} ms from Join now, "
+                    f"{call['setup_ms']} ms the whole way in "
                     f"({(call['path'] or {}).get('local')} path)"
                 )
         finally:
@@ -269,11 +214,19 @@ def run_calls(url: str, calls: int, relay: bool, log=print, warmup: bool = True)
         "failures": len(failures),
         "first_failures": failures[:3],
         "setup_ms": common.summary([c["setup_ms"] for c in results]),
-        "click_to_both_video_ms": common.summary(
-            [c["click_to_both_video_ms"] for c in results if c["click_to_both_video_ms"]]
+        "click_to_both_video_ms": common.summary([c["click_to_both_video_ms"] for c in results]),
+        "host_after_guest_ms": common.summary([c["host_after_guest_ms"] for c in results]),
+        "ice_restart_s": common.summary(
+            [c["ice_restart_s"] for c in results if "ice_restart_s" in c], digits=3
+        ),
+        "reload_resume_s": common.summary(
+            [c["reload_resume_s"] for c in results if "reload_resume_s" in c], digits=3
         ),
         "guest_page_loaded_ms": common.summary([c["guest_page_loaded_ms"] for c in results]),
         "timeline_median_ms": _timeline(results),
+        "join_now_phases_median_ms": {
+            step: at for step, _, at, _ in report.phases({"each": results})
+        },
         "paths": sorted(
             {f"{(c['path'] or {}).get('local')}/{(c['path'] or {}).get('remote')}" for c in results}
         ),
@@ -303,12 +256,16 @@ def run(
     log=print,
     warmup: bool = True,
     server_dir: Path | None = None,
+    probe_rtp: bool = False,
+    recovery_calls: int = 0,
 ) -> dict:
+    """Direct calls (the first `recovery_calls` also time an ICE restart and a reload), then
+    calls through coturn; `probe_rtp` splits "connected -> first frame" with getStats()."""
     tls = common.make_certificate(workdir)
     body: dict[str, object] = {
         "flow": "B opens / , types A's code into #join-code, clicks #join, then #join-now "
-        "in the lobby; until both "
-        "#remote-video have decoded a frame",
+        "in the lobby; until both #remote-video have decoded a frame",
+        "probe_rtp": probe_rtp,
         "browser": _chromium_version(),
         "chromium_args": CHROMIUM_ARGS,
         "server": "python -m signaling over TLS on 127.0.0.1",
@@ -319,7 +276,9 @@ def run(
         with common.signaling_server(
             workdir, tls=tls, broker=broker, server_dir=server_dir
         ) as server:
-            body["direct"] = run_calls(server.url, calls, relay=False, log=log, warmup=warmup)
+            body["direct"] = run_calls(
+                server.url, calls, False, log, warmup, probe_rtp, recovery_calls
+            )
     if relay_calls:
         log(f"  {relay_calls} calls through coturn (iceTransportPolicy relay)")
         with loopback.coturn(workdir) as (port, secret):
@@ -327,9 +286,7 @@ def run(
             with common.signaling_server(
                 workdir, tls=tls, env=env, broker=broker, server_dir=server_dir
             ) as server:
-                body["relay"] = run_calls(
-                    server.url, relay_calls, relay=True, log=log, warmup=warmup
-                )
+                body["relay"] = run_calls(server.url, relay_calls, True, log, warmup, probe_rtp)
     return body
 
 

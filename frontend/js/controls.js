@@ -2,6 +2,7 @@
 // purely visual change (panels, copy, unmute). No call logic here.
 import * as chat from './chat.js';
 import {parseRoomCode} from './codes.js';
+import {buttonById} from './dom.js';
 import * as lobby from './lobby.js';
 import {strings} from './strings.js';
 import * as ui from './ui.js';
@@ -25,6 +26,10 @@ export function bindControls(session, router) {
     router.lobby(room);
   });
   ui.onClick('join-now', () => session.join(lobby.displayName()));
+  // Pointing at Join (or tabbing to it) opens again a socket the server closed as idle.
+  for (const intent of ['pointerenter', 'focus']) {
+    buttonById('join-now').addEventListener(intent, () => session.prepareJoin());
+  }
   ui.onClick('lobby-home', () => router.home());
   ui.onClick('lobby-mic', () => media.toggle('audio'));
   ui.onClick('lobby-camera', () => media.toggle('video'));

@@ -89,3 +89,51 @@ function quality(rttMs, lossPercent) {
   if (over(FAIR)) return 'fair';
   return rttMs === null || lossPercent === null ? null : 'good';
 }
+
+const STATS_INTERVAL_MS = 2000;
+
+/** The facts of one connection at a time, read every STATS_INTERVAL_MS while it lasts. */
+export class FactsWatch {
+  /** @type {{getStats: () => Promise<RTCStatsReport>, connectionState: string}|null} */
+  #peer = null;
+  /** @type {ReturnType<typeof summarizeStats>|null} */
+  #facts = null;
+  /** @type {ReturnType<typeof setInterval>|undefined} */
+  #timer = undefined;
+  #clock;
+  #show;
+
+  /**
+   * @param {{setInterval: typeof setInterval, clearInterval: typeof clearInterval}} clock
+   * @param {(facts: ReturnType<typeof summarizeStats>) => void} show each new summary
+   */
+  constructor(clock, show) {
+    this.#clock = clock;
+    this.#show = show;
+  }
+
+  /** Read `peer`'s facts from now on, instead of any other's. */
+  watch(peer) {
+    this.stop();
+    this.#peer = peer;
+    this.#timer = this.#clock.setInterval(() => this.#read(peer), STATS_INTERVAL_MS);
+  }
+
+  stop() {
+    this.#clock.clearInterval(this.#timer);
+    this.#peer = null;
+    this.#facts = null;
+  }
+
+  async #read(peer) {
+    if (this.#peer !== peer || peer.connectionState === 'closed') return;
+    try {
+      const report = await peer.getStats();
+      if (this.#peer !== peer) return;
+      this.#facts = summarizeStats(report.values(), this.#facts);
+      this.#show(this.#facts);
+    } catch {
+      // the connection closed while the stats were gathered
+    }
+  }
+}

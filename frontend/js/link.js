@@ -3,12 +3,12 @@
 // the person (remote media, name, chat, verification code, facts, ICE giving up). No
 // DOM; the call session (session.js) decides when a connection starts.
 import {onDetail} from './events.js';
-import {summarizeStats} from './facts.js';
-import {Peer} from './peer.js';
+import {FULL_SIZE_AFTER_MS} from './media.js';
+import {FactsWatch} from './facts.js';
+import {SparePeer} from './spare-peer.js';
 import {verificationCode} from './verification.js';
 
 const MAX_NAME = 40;
-const STATS_INTERVAL_MS = 2000;
 // The status line's strings.js key for a connection state; any other state: 'connecting'.
 const CONNECTION_STATUS = {connected: 'connected', disconnected: 'reconnecting',
   failed: 'reconnecting'};
@@ -25,7 +25,7 @@ export const hasRelay = (iceServers) => iceServers.some(({urls}) =>
  */
 
 export class PeerLink {
-  /** @type {Peer|null} */
+  /** @type {import('./peer.js').Peer|null} */
   peer = null;
   #present = false;
   // The server said they left while our connection to them still worked: the call goes on.
@@ -38,15 +38,10 @@ export class PeerLink {
   #iceServers = [];
   #iceError = false; // the error line says why ICE gave up
   #remoteName = '';
-  /** @type {ReturnType<typeof summarizeStats>|null} */
-  #facts = null;
-  /** @type {ReturnType<typeof setInterval>|undefined} */
-  #statsTimer = undefined;
+  #facts;
   #host;
-  #RTCPeerConnection;
-  #clock;
-  #relayOnly;
   #media;
+  #spares;
 
   /**
    * @param {LinkHost} host
@@ -58,10 +53,9 @@ export class PeerLink {
    */
   constructor(host, {RTCPeerConnection, clock, relayOnly, media}) {
     this.#host = host;
-    this.#RTCPeerConnection = RTCPeerConnection;
-    this.#clock = clock;
-    this.#relayOnly = relayOnly;
+    this.#facts = new FactsWatch(clock, (facts) => host.emit('facts', facts));
     this.#media = media;
+    this.#spares = new SparePeer({RTCPeerConnection, relayOnly, send: host.send});
   }
 
   /** The server's word on the other seat. */
@@ -112,7 +106,7 @@ export class PeerLink {
     if (!this.peer) return;
     // A payload from a connection we never negotiated with: the other page reloaded.
     if (this.peer.isFromAnotherConnection(data)) this.start(data.description?.type === 'offer');
-    /** @type {Peer} */ (this.peer).handleSignal(data);
+    /** @type {import('./peer.js').Peer} */ (this.peer).handleSignal(data);
   }
 
   /**
@@ -140,12 +134,29 @@ export class PeerLink {
     this.wait('peerLeft');
   }
 
-  /** Nobody to talk to: close any connection and say so. @param {'waiting'|'peerLeft'} key */
+  /**
+   * Nobody to talk to: close any connection and say so; prepare the offer for whoever
+   * comes next. @param {'waiting'|'peerLeft'} key
+   */
   wait(key) {
     this.close();
     this.#waiting = key;
     this.#host.statusChanged();
     this.#host.emit('waiting', key);
+    this.prepare(false);
+  }
+
+  /**
+   * Make the next connection ahead, holding what it would send (spare-peer.js).
+   * @param {boolean} waitForOffer true in the lobby: a newcomer lets the other side offer
+   */
+  prepare(waitForOffer) {
+    this.#spares.prepare(this.#terms(waitForOffer));
+  }
+
+  /** The lobby opened: make the DTLS certificate while the person looks at it. */
+  warmUp() {
+    this.#spares.warmUp();
   }
 
   /** After our socket or theirs came back: tell them which connection is ours, re-offer. */
@@ -169,6 +180,7 @@ export class PeerLink {
   seat(polite, iceServers) {
     this.#polite = polite;
     if (this.peer) this.peer.polite = polite;
+    this.#spares.polite = polite;
     this.setIceServers(iceServers);
   }
 
@@ -176,27 +188,30 @@ export class PeerLink {
   setIceServers(iceServers) {
     this.#iceServers = iceServers;
     this.peer?.setIceServers(iceServers);
+    this.#spares.iceServersChanged(this.#terms(false));
   }
 
   /**
    * A new Peer in place of any old one.
    * @param {boolean} waitForOffer true for the newcomer: the peer already there offers
-   * @returns {Peer} the new one
+   * @returns {import('./peer.js').Peer} the new one
    */
   start(waitForOffer) {
+    const media = this.#media;
+    const peer = this.#spares.take(waitForOffer, media.stream) ??
+      this.#spares.make(this.#terms(waitForOffer));
     this.close();
     this.#host.emit('waiting', null);
-    const media = this.#media;
     const name = this.name;
-    const peer = new Peer({polite: this.#polite, iceServers: this.#iceServers,
-      relayOnly: this.#relayOnly,
-      localStream: media.stream, send: this.#host.send, waitForOffer,
-      RTCPeerConnection: this.#RTCPeerConnection});
     const current = () => this.peer === peer;
     const emit = this.#host.emit;
     onDetail(peer, 'remotestream', (stream) => emit('remotestream', stream));
     onDetail(peer, 'connectionstatechange', (state) => {
       if (!current()) return;
+      // The first frames have gone out at the start size by then (media.js).
+      if (state === 'connected' && !media.full) {
+        setTimeout(() => current() && media.goFullSize(), FULL_SIZE_AFTER_MS);
+      }
       if (state === 'connected' && this.#iceError) {
         this.#iceError = false;
         emit('callerror', {key: null, fatal: false});
@@ -224,18 +239,30 @@ export class PeerLink {
     onDetail(peer, 'error', (error) => console.warn('visavis:', error));
     if (media.screen) peer.replaceTrack('video', media.screen, media.stream);
     this.peer = peer;
-    this.#statsTimer = this.#clock.setInterval(() => this.#updateFacts(), STATS_INTERVAL_MS);
+    this.#facts.watch(peer);
     this.#host.statusChanged();
+    peer.release(); // a spare's offer and candidates, held until now
     return peer;
+  }
+
+  /** @param {boolean} waitForOffer @returns {import('./spare-peer.js').PeerTerms} */
+  #terms(waitForOffer) {
+    return {polite: this.#polite, iceServers: this.#iceServers,
+      localStream: this.#media.stream, waitForOffer};
+  }
+
+  /** The call is over: close the Peer and any spare. */
+  end() {
+    this.close();
+    this.#spares.discard();
   }
 
   /** Close the Peer, if any, and clear everything it showed. */
   close() {
     const emit = this.#host.emit;
-    this.#clock.clearInterval(this.#statsTimer);
+    this.#facts.stop();
     this.peer?.close();
     this.peer = null;
-    this.#facts = null;
     if (this.#iceError) emit('callerror', {key: null, fatal: false});
     this.#iceError = false;
     this.#serverLostThem = false;
@@ -270,19 +297,6 @@ export class PeerLink {
     } else if (message.type === 'name') {
       this.#remoteName = String(message.name ?? '').slice(0, MAX_NAME);
       emit('remotename', this.#remoteName);
-    }
-  }
-
-  async #updateFacts() {
-    const peer = this.peer;
-    if (!peer || peer.connectionState === 'closed') return;
-    try {
-      const report = await peer.getStats();
-      if (this.peer !== peer) return;
-      this.#facts = summarizeStats(report.values(), this.#facts);
-      this.#host.emit('facts', this.#facts);
-    } catch {
-      // the connection closed while the stats were gathered
     }
   }
 }

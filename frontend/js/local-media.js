@@ -1,7 +1,7 @@
 // This browser's own camera, microphone and shared screen, without the DOM: asking for
 // them (again, with chosen devices), muting, switching devices, sharing the screen. The
 // current peer connection gets each change at once, without renegotiating.
-import {getLocalMedia, getTrack, stopMedia} from './media.js';
+import {fullSize, getLocalMedia, getTrack, stopMedia} from './media.js';
 
 /** @typedef {{stream: MediaStream|null, problem: string|null}} MediaResult */
 
@@ -24,6 +24,8 @@ export class LocalMedia extends EventTarget {
   screen = null;
   /** @type {Promise<MediaResult>|null} */
   #request = null;
+  // The camera at its full size (the call connected), not the start size (media.js).
+  #full = false;
   #mediaDevices;
   #peer;
 
@@ -77,8 +79,20 @@ export class LocalMedia extends EventTarget {
     return true;
   }
 
+  /** Whether the camera is at its full size (media.js), not the start size. */
+  get full() {
+    return this.#full;
+  }
+
+  /** The call is connected: the camera at its full size from now on (media.js fullSize). */
+  async goFullSize() {
+    this.#full = true;
+    for (const track of this.stream?.getVideoTracks() ?? []) await fullSize(track);
+  }
+
   /** Stop the screen, the camera and the microphone, and forget any request. */
   stop() {
+    this.#full = false;
     this.stopScreen();
     stopMedia(this.stream);
     this.stream = null;
@@ -112,13 +126,14 @@ export class LocalMedia extends EventTarget {
     const stream = this.stream;
     if (!stream) return false;
     const old = stream.getTracks().find((track) => track.kind === kind);
-    let track = await getTrack(kind, deviceId, this.#mediaDevices);
+    let track = await getTrack(kind, deviceId, this.#mediaDevices, this.#full);
     let switched = Boolean(track);
     if (!track && old) {
       old.stop();
-      track = await getTrack(kind, deviceId, this.#mediaDevices);
+      track = await getTrack(kind, deviceId, this.#mediaDevices, this.#full);
       switched = Boolean(track);
-      track ??= await getTrack(kind, old.getSettings().deviceId ?? '', this.#mediaDevices);
+      track ??= await getTrack(kind, old.getSettings().deviceId ?? '', this.#mediaDevices,
+        this.#full);
     }
     if (this.stream !== stream) {
       track?.stop();
@@ -171,7 +186,7 @@ export class LocalMedia extends EventTarget {
     const stream = this.stream;
     if (!stream?.getTracks().includes(ended)) return; // replaced or stopped on purpose
     const kind = /** @type {'audio'|'video'} */ (ended.kind);
-    const track = await getTrack(kind, '', this.#mediaDevices); // the system's default
+    const track = await getTrack(kind, '', this.#mediaDevices, this.#full); // the default
     if (this.stream !== stream || !stream.getTracks().includes(ended)) {
       track?.stop();
       return;

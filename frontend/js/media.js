@@ -1,7 +1,14 @@
 // The local camera and microphone. A call goes on without them, so failures become a
 // reason (a key of strings.js) instead of an exception.
 
-const VIDEO = {facingMode: 'user', width: {ideal: 1280}, height: {ideal: 720}};
+// The camera opens at 640x360 and goes to 1280x720 once the call is connected (fullSize).
+// Chromium starts a connection's estimate at 300 kbps and, for a picture larger than
+// 640x480 at that rate, drops the first frames while it asks for a smaller one: measured
+// here, a 1280x720 start put the first frame ~350 ms later (docs/performance.md).
+const START_VIDEO = {facingMode: 'user', width: {ideal: 640}, height: {ideal: 360}};
+const FULL_VIDEO = {facingMode: 'user', width: {ideal: 1280}, height: {ideal: 720}};
+/** Milliseconds from `connected` to the full size: the first frames are out by then. */
+export const FULL_SIZE_AFTER_MS = 1000;
 
 /** The strings.js key that explains a getUserMedia failure. */
 export function mediaProblem(error) {
@@ -17,10 +24,28 @@ export function mediaProblem(error) {
   }
 }
 
-/** Constraints for one kind: the chosen device, else the default one. */
-export function constraint(kind, deviceId) {
-  const base = kind === 'video' ? VIDEO : {};
-  return deviceId ? {...base, deviceId: {exact: deviceId}} : (kind === 'video' ? VIDEO : true);
+/**
+ * Constraints for one kind: the chosen device, else the default one.
+ * @param {'audio'|'video'} kind @param {string} [deviceId]
+ * @param {boolean} [full] the camera's full size (in a connected call), else the start size
+ */
+export function constraint(kind, deviceId, full = false) {
+  const video = full ? FULL_VIDEO : START_VIDEO;
+  const base = kind === 'video' ? video : {};
+  return deviceId ? {...base, deviceId: {exact: deviceId}} : (kind === 'video' ? video : true);
+}
+
+/**
+ * Ask a camera track for the full size (1280x720). Best effort: a camera that cannot keeps
+ * its size. @param {MediaStreamTrack} track @returns {Promise<void>}
+ */
+export async function fullSize(track) {
+  try {
+    const {deviceId} = track.getSettings();
+    await track.applyConstraints({...FULL_VIDEO, ...(deviceId ? {deviceId: {exact: deviceId}} : {})});
+  } catch {
+    // the start size it is
+  }
 }
 
 /**
@@ -54,12 +79,13 @@ export async function getLocalMedia(mediaDevices = globalThis.navigator?.mediaDe
 /**
  * One new track of `kind` from the chosen device, or null when the browser refuses.
  * @param {'audio'|'video'} kind @param {string} deviceId
- * @param {MediaDevices} [mediaDevices]
+ * @param {MediaDevices} [mediaDevices] @param {boolean} [full] see constraint()
  * @returns {Promise<MediaStreamTrack|null>}
  */
-export async function getTrack(kind, deviceId, mediaDevices = globalThis.navigator?.mediaDevices) {
+export async function getTrack(kind, deviceId, mediaDevices = globalThis.navigator?.mediaDevices,
+  full = false) {
   try {
-    const stream = await mediaDevices.getUserMedia({[kind]: constraint(kind, deviceId)});
+    const stream = await mediaDevices.getUserMedia({[kind]: constraint(kind, deviceId, full)});
     return stream.getTracks()[0];
   } catch {
     return null;

@@ -3,8 +3,7 @@
 // restart ICE is ice-recovery.js's; the control DataChannel is control-channel.js's.
 import {ControlChannel} from './control-channel.js';
 import {IceRecovery} from './ice-recovery.js';
-
-const randomId = () => crypto.getRandomValues(new Uint32Array(2)).join('-');
+import {SignalPost} from './signal-post.js';
 
 /**
  * A `signal` payload between the two peers: a description or a candidate, from the
@@ -14,10 +13,7 @@ const randomId = () => crypto.getRandomValues(new Uint32Array(2)).join('-');
  */
 
 /**
- * Payloads carry `session` (this connection's id) and `to` (the other's, once known), so a
- * reloaded page (new connection) is told apart from a reconnected socket.
- *
- * Events: `remotestream`, `track`, `connectionstatechange`, `negotiated` ({local, remote}
+ * Payloads are addressed by signal-post.js. Events: `remotestream`, `track`, `connectionstatechange`, `negotiated` ({local, remote}
  * SDP once stable), `control` (a control-channel message), `controlopen`, `controlclose`
  * (the other side closed the channel: it hung up or its page went away), `gaveup`
  * ('network', or 'security': ICE worked, DTLS did not), `error`.
@@ -35,10 +31,12 @@ export class Peer extends EventTarget {
   // Candidates that arrive before the remote description, with whether an offer was
   // being ignored when they came (their failure is then expected).
   #pendingCandidates = [];
-  /** @type {string|null|undefined} the other connection's id, once known */
-  #remoteSession = null;
-  session = randomId();
+  #post;
+  /** @type {MediaStreamTrack[]} */
+  #tracks;
   polite;
+  /** Whether the other peer makes the first offer (the `waitForOffer` option). */
+  waitsForOffer;
 
   /**
    * @param {object} options
@@ -50,15 +48,22 @@ export class Peer extends EventTarget {
    * @param {boolean} [options.waitForOffer] let the other peer make the first offer: when both
    *   start at once, Chromium's rollback of the polite offer can leave ICE without candidates
    * @param {typeof RTCPeerConnection} [options.RTCPeerConnection]
+   * @param {boolean} [options.hold] prepared ahead: keep every payload (the offer, our
+   *   candidates) until release(), so nothing leaves before someone is there to see it
+   * @param {RTCCertificate|null} [options.certificate] a DTLS certificate made ahead
+   *   (certificate.js), so the connection need not make one
    */
   constructor({polite, iceServers = [], relayOnly = false, localStream = null, send,
-    waitForOffer = false, RTCPeerConnection = globalThis.RTCPeerConnection}) {
+    waitForOffer = false, RTCPeerConnection = globalThis.RTCPeerConnection, hold = false,
+    certificate = null}) {
     super();
     this.polite = polite;
-    this.#send = (payload) => send({session: this.session,
-      ...(this.#remoteSession ? {to: this.#remoteSession} : {}), ...payload});
-    const pc = new RTCPeerConnection(relayOnly ? {iceServers, iceTransportPolicy: 'relay'}
-      : {iceServers});
+    this.waitsForOffer = waitForOffer;
+    this.#post = new SignalPost(send, hold);
+    this.#send = (payload) => this.#post.send(payload);
+    const pc = new RTCPeerConnection({iceServers,
+      ...(relayOnly ? {iceTransportPolicy: 'relay'} : {}),
+      ...(certificate ? {certificates: [certificate]} : {})});
     this.#pc = pc;
     this.#recovery = new IceRecovery(pc, {
       restartIce: () => {
@@ -110,6 +115,7 @@ export class Peer extends EventTarget {
       message: (message) => this.#emit('control', message)});
 
     const tracks = localStream ? localStream.getTracks() : [];
+    this.#tracks = tracks;
     for (const track of tracks) pc.addTrack(track, /** @type {MediaStream} */ (localStream));
     // Without a camera or microphone we still want to see and hear the other person.
     for (const kind of ['audio', 'video']) {
@@ -117,6 +123,22 @@ export class Peer extends EventTarget {
         pc.addTransceiver(kind, {direction: 'recvonly'});
       }
     }
+  }
+
+  /** This connection's id (`session` in its payloads). */
+  get session() {
+    return this.#post.session;
+  }
+
+  /** Someone is there now: send what was held (`hold`), and from now on at once. */
+  release() {
+    this.#post.release();
+  }
+
+  /** Whether it sends exactly the tracks `stream` holds now (a device may have changed). */
+  sends(stream) {
+    const now = stream ? stream.getTracks() : [];
+    return now.length === this.#tracks.length && now.every((track) => this.#tracks.includes(track));
   }
 
   get connectionState() {
@@ -142,7 +164,7 @@ export class Peer extends EventTarget {
    * @param {SignalPayload} [payload]
    */
   isFromAnotherConnection({session, to} = {}) {
-    return this.negotiated && this.#addressedHere(to) && session !== this.#remoteSession;
+    return this.negotiated && this.#post.addressedHere(to) && session !== this.#post.remote;
   }
 
   /** Tell the other side which connection is ours. */
@@ -156,10 +178,10 @@ export class Peer extends EventTarget {
    */
   async handleSignal({session, to, description, candidate} = {}) {
     const pc = this.#pc;
-    if (pc.signalingState === 'closed' || !this.#addressedHere(to)) return;
-    if (session !== this.#remoteSession && !this.negotiated) {
+    if (pc.signalingState === 'closed' || !this.#post.addressedHere(to)) return;
+    if (session !== this.#post.remote && !this.negotiated) {
       // Candidates from a connection the other side has since replaced would only fail.
-      this.#remoteSession = session;
+      this.#post.remote = session;
       this.#pendingCandidates = [];
     }
     try {
@@ -194,12 +216,15 @@ export class Peer extends EventTarget {
    * New TURN credentials from the server (`ice-servers`): used by the next ICE gathering.
    * Optional: a browser that refuses (older ones throw) keeps the old ones, and whatever
    * step of a recovery comes next still runs.
+   * @returns {boolean} whether the connection took them
    */
   setIceServers(iceServers) {
     try {
       this.#pc.setConfiguration({...this.#pc.getConfiguration(), iceServers});
+      return true;
     } catch (error) {
       this.#fail(error);
+      return false;
     }
   }
 
@@ -263,11 +288,6 @@ export class Peer extends EventTarget {
     pc.onsignalingstatechange = null;
     this.#pendingCandidates = [];
     this.#control.detach(() => pc.close());
-  }
-
-  // Payloads for a connection of ours that a reload replaced are stale.
-  #addressedHere(to) {
-    return !to || to === this.session;
   }
 
   async #addPendingCandidates() {

@@ -16,6 +16,8 @@ import {inCall} from './phases.js';
  * @property {() => void} endCall stop the call and everything it showed
  * @property {(type: string, detail?: any) => void} emit one of the session's events
  * @property {() => void} statusChanged the status line may read differently now
+ * @property {(key: string) => void} lobbyNote a strings.js key the lobby shows while no
+ *   problem with the camera or microphone is shown
  */
 
 export class ServerFrames {
@@ -37,7 +39,8 @@ export class ServerFrames {
     const frames = {'joined': this.#joined, 'peer-joined': this.#peerJoined,
       'peer-left': this.#peerLeft, 'signal': this.#relayed, 'ice-servers': this.#newIceServers,
       'error': this.#refused, 'close': this.#socketClosed,
-      'refused': () => host.emit('callerror', {key: 'socketRefused', fatal: false})};
+      'refused': () => host.phase() === 'lobby' ? host.lobbyNote('socketRefused')
+        : host.emit('callerror', {key: 'socketRefused', fatal: false})};
     for (const [type, react] of Object.entries(frames)) {
       onDetail(signaling, type, (detail) => react.call(this, detail));
     }

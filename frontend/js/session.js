@@ -78,6 +78,10 @@ export class CallSession extends EventTarget {
       endCall: () => this.#endCall(),
       emit: (type, detail) => this.#emit(type, detail),
       statusChanged: () => this.#renderStatus(),
+      lobbyNote: (key) => {
+        this.#lobbyNote = key;
+        this.#emit('lobbyerror', {key, fatal: false});
+      },
     });
   }
 
@@ -129,7 +133,19 @@ export class CallSession extends EventTarget {
       this.#emit('lobbyerror', {key: 'noWebRTC', fatal: true});
       return;
     }
+    this.prepareJoin();
     this.#preview({});
+  }
+
+  /**
+   * In the lobby: get what Join needs ready while the person looks at their preview (also
+   * when they point at Join: the server closes a socket left outside a room for a minute).
+   * The socket sends nothing until Join; the connection and its certificate are our own.
+   */
+  prepareJoin() {
+    if (this.#phase !== 'lobby' || !this.#RTCPeerConnection) return;
+    this.#signaling.connect();
+    this.#link.warmUp();
   }
 
   /** Join the lobby's meeting (or rejoin after hanging up). @param {string} name '' for none */
@@ -146,6 +162,7 @@ export class CallSession extends EventTarget {
   goHome() {
     if (this.inCall) this.#leaveRoom();
     if (this.#phase === 'lobby') this.#endCall();
+    this.#signaling.closeIdle(); // the lobby's socket
     this.#room = null;
     this.#enter('home');
   }
@@ -167,6 +184,7 @@ export class CallSession extends EventTarget {
     // Mid-call a kind whose device went away is added back (switchDevice).
     if (this.media.hasTrack(trackKind) || (this.inCall && this.media.stream)) {
       await this.media.switchDevice(trackKind, deviceId);
+      if (this.#phase === 'lobby') this.#link.prepare(true); // with the new track
     }
     else if (this.#phase === 'lobby') await this.#preview({[trackKind]: deviceId});
   }
@@ -224,6 +242,7 @@ export class CallSession extends EventTarget {
     const request = this.media.request(choice);
     const {stream, problem} = await request;
     if (!this.media.settle(request, stream) || this.#phase !== 'lobby') return;
+    this.#link.prepare(true); // with these tracks: made again after a device change
     this.#emit('preview', stream);
     this.#emit('lobbyerror', {key: problem ?? this.#lobbyNote, fatal: false});
     this.#emit('controls', stream);
@@ -232,23 +251,37 @@ export class CallSession extends EventTarget {
 
   async #enterRoom(room, name) {
     this.#room = room;
-    this.#enter('joining');
-    this.#emit('meeting', room);
-    this.#emit('status', 'starting');
     if (!this.#RTCPeerConnection) {
+      this.#enter('joining');
       this.#endCall();
       this.#emit('callerror', {key: 'noWebRTC', fatal: true});
       return;
     }
     this.#link.name = name;
     this.#seats.name = name;
+    // With the lobby's camera on, the seat is asked for before anything is drawn; else
+    // the socket opens while the camera starts (a reload), asking for nothing yet.
+    const asked = this.media.stream !== null;
+    this.#phase = nextPhase(this.#phase, 'joining');
+    if (asked) this.#askForSeat(room);
+    else this.#signaling.connect();
+    this.#emit('phase', {phase: 'joining', room});
+    this.#emit('meeting', room);
+    this.#emit('status', 'starting');
     const request = this.media.pending ?? this.media.request();
     const {stream, problem} = await request;
     if (!this.media.settle(request, stream)) return; // the person went elsewhere meanwhile
+    // The lobby's connection, if its tracks are these (not once `joined` came meanwhile).
+    if (this.#phase === 'joining' && !this.#link.peer) this.#link.prepare(true);
     this.#emit('devices', stream);
     this.#emit('local', {stream, screen: false});
     this.#emit('controls', stream);
     if (problem) this.#emit('callerror', {key: problem, fatal: false});
+    if (!asked) this.#askForSeat(room);
+  }
+
+  /** `join` the meeting, or `create` one (room null). @param {string|null} room */
+  #askForSeat(room) {
     if (room) this.#signaling.join(room, this.#seats.resumeToken(room));
     else this.#signaling.create();
   }
@@ -264,7 +297,7 @@ export class CallSession extends EventTarget {
     this.#enter('ended');
     this.#claim.release();
     this.#server.away = false;
-    this.#link.close();
+    this.#link.end();
     this.media.stop();
     this.#emit('waiting', null);
     this.#emit('local', {stream: null, screen: false});

@@ -192,6 +192,11 @@ export class Signaling extends EventTarget {
     this.#send({type: 'leave'});
   }
 
+  /** Close a socket that asks for no seat (a lobby's, opened ahead), if any. */
+  closeIdle() {
+    if (!this.#entry) this.close();
+  }
+
   /** Close on purpose: no `close` event and no reconnect follow. */
   close() {
     const socket = this.#socket;
@@ -236,6 +241,7 @@ export class Signaling extends EventTarget {
   }
 
   #enter(frame) {
+    this.#refusalTold = false; // told in the lobby, perhaps: asking for a seat is told again
     if (this.open) {
       this.#entry = frame;
       this.#send(frame);

@@ -25,6 +25,8 @@ def test_a_refused_socket_is_explained(open_page, tmp_path) -> None:
     with signaling_server(tmp_path, tls=make_certificate(tmp_path), env=env) as server:
         page = on_server(open_page, server)("/")
         page.click("#new-meeting")
+        # The lobby's socket, opened ahead, finds out before Join; Join is told again.
+        expect(page.locator("#lobby-error")).to_contain_text("refused the connection")
         page.click("#join-now")
         expect(page.locator("#call-error")).to_contain_text("refused the connection")
         expect(page.locator("#call-error")).to_contain_text("VISAVIS_PUBLIC_URL")

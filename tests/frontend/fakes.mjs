@@ -165,6 +165,13 @@ export class FakeTrack extends EventTarget {
   getSettings() {
     return {deviceId: this.deviceId};
   }
+
+  /** Constraints asked of it later (applyConstraints), in order. */
+  applied = [];
+
+  async applyConstraints(constraints) {
+    this.applied.push(constraints);
+  }
 }
 
 export class FakeStream {
@@ -202,7 +209,10 @@ export class FakeMediaDevices extends EventTarget {
    */
   refuse = () => null;
 
+  asked = []; // every getUserMedia's constraints, in order
+
   async getUserMedia(constraints) {
+    this.asked.push(constraints);
     const kinds = ['audio', 'video'].filter((kind) => constraints[kind]);
     for (const kind of kinds) {
       const live = this.streams.flatMap((stream) => stream.tracks)
