@@ -9,7 +9,7 @@ ANSIBLE_DIR := infra/ansible
 VERIFY_DIR := infra/verify
 SSH_USER ?= root
 
-# The deployment tests boot a Debian 12 image (debootstrap, systemd-nspawn), run a local
+# The deployment tests boot Debian 12 and 13 images (debootstrap, systemd-nspawn), run a local
 # ACME server (pebble) and check rendered nginx configurations (nginx -t).
 TEST_APT_PACKAGES += debootstrap systemd-container pebble nginx-light openssh-client
 TEST_COMMANDS += debootstrap systemd-nspawn pebble pebble-challtestsrv nginx ssh

@@ -1,4 +1,7 @@
-"""Fixtures for the deployment tests: a booted Debian 12 host and `make` runs against it."""
+"""Fixtures for the deployment tests: a booted host per Debian release and `make` runs
+against it. Every test that takes `deployment` runs once per release (ids `debian12`,
+`debian13`; `-k debian12` picks one); pytest finishes one release's host before it boots the
+next."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from .host import TestHost, booted_host
+from .image import DISTRIBUTIONS, Distribution
 
 REPO = Path(__file__).resolve().parents[2]
 DOMAIN = "visavis.test"
@@ -87,9 +91,12 @@ def write_inventory(host: TestHost, extra: str = "", name: str = "hosts.yml") ->
     return inventory
 
 
-@pytest.fixture(scope="session")
-def deployment() -> Iterator[Deployment]:
-    with booted_host() as host:
+@pytest.fixture(
+    scope="session", params=DISTRIBUTIONS, ids=[distribution.name for distribution in DISTRIBUTIONS]
+)
+def deployment(request) -> Iterator[Deployment]:
+    distribution: Distribution = request.param
+    with booted_host(distribution) as host:
         yield Deployment(host=host, inventory=write_inventory(host))
 
 

@@ -1,4 +1,4 @@
-"""A throw-away Debian 12 host: a copy of the cached image booted with systemd-nspawn.
+"""A throw-away Debian host: a copy of its release's cached image booted with systemd-nspawn.
 
 The host gets its own veth pair with a /30 from 198.18.0.0/15 (the test address rule) and
 no route beyond that link; sshd takes a key made for the run. Everything is torn down on
@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .image import ensure_image
+from .image import DEBIAN_12, Distribution, ensure_image
 
 # 198.18.<N>.0/30 for N in this range; one per running test host.
 SUBNETS = range(160, 250)
@@ -29,6 +29,7 @@ SUBNETS = range(160, 250)
 @dataclass(frozen=True)
 class TestHost:
     name: str
+    distribution: Distribution
     address: str  # the container's, on host0
     gateway: str  # the controller's, on the ve- interface
     interface: str
@@ -130,11 +131,12 @@ class SubnetLock:
 
 
 @contextlib.contextmanager
-def booted_host() -> Iterator[TestHost]:
-    image = ensure_image()
+def booted_host(distribution: Distribution = DEBIAN_12) -> Iterator[TestHost]:
+    image = ensure_image(distribution)
     subnets = SubnetLock()
     number = free_subnet()
-    name = f"vvdeploy{os.getpid() % 10000}"
+    # Short enough that "ve-" + name fits an interface name (15), unique per release and run.
+    name = f"vvdep{distribution.name[-2:]}{os.getpid() % 10000}"
     interface = f"ve-{name}"[:15]
     workdir = Path(tempfile.mkdtemp(prefix="visavis-deploy-"))
     machine = None
@@ -148,6 +150,7 @@ def booted_host() -> Iterator[TestHost]:
         )
         host = TestHost(
             name=name,
+            distribution=distribution,
             address=f"198.18.{number}.2",
             gateway=f"198.18.{number}.1",
             interface=interface,

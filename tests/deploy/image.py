@@ -1,4 +1,5 @@
-"""The cached Debian 12 image the deployment tests boot: built once with debootstrap."""
+"""The cached Debian images the deployment tests boot: one per release, built once with
+debootstrap from the mirror in this machine's own apt sources."""
 
 from __future__ import annotations
 
@@ -8,20 +9,20 @@ import re
 import shutil
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 CACHE_DIR = Path(os.environ.get("VISAVIS_TEST_CACHE", "/var/cache/visavis"))
-IMAGE_DIR = CACHE_DIR / "debian12-rootfs"
-SUITE = "bookworm"
-# Bump when the package list or the image preparation changes: a new name forces a rebuild.
-IMAGE_VERSION = "2"
+# Holds the keys of every current Debian release (bookworm's package has trixie's too):
+# debootstrap checks the suite's Release file with it.
+KEYRING = Path("/usr/share/keyrings/debian-archive-keyring.gpg")
 
 # Booting and reaching the host, plus every package the playbook installs: the booted test
 # host has no route to a mirror, so the playbook's apt tasks find these already installed.
 # debootstrap makes a bootable base; apt-get in the chroot adds the rest (it resolves virtual
 # packages, which debootstrap's --include does not).
-BASE_PACKAGES = ["systemd", "systemd-sysv", "dbus", "python3", "ca-certificates"]
-PACKAGES = [
+BASE_PACKAGES = ("systemd", "systemd-sysv", "dbus", "python3", "ca-certificates")
+PACKAGES = (
     # a host that boots and takes SSH
     "libpam-systemd",
     "openssh-server",
@@ -37,11 +38,33 @@ PACKAGES = [
     "openssl",
     "nftables",
     "curl",
-]
+)
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """A Debian release the deployment tests boot, and how its image is made."""
+
+    name: str  # the image's name and the tests' id, e.g. "debian12"
+    version: str  # the major version, as /etc/os-release's VERSION_ID and Ansible's facts say
+    suite: str  # the archive's code name, e.g. "bookworm"
+    # Bump when the package list or the image preparation changes: a new one forces a rebuild.
+    image_version: str
+
+    @property
+    def image_dir(self) -> Path:
+        return CACHE_DIR / f"{self.name}-rootfs"
+
+
+DEBIAN_12 = Distribution("debian12", "12", "bookworm", image_version="2")
+DEBIAN_13 = Distribution("debian13", "13", "trixie", image_version="1")
+DISTRIBUTIONS = (DEBIAN_12, DEBIAN_13)
 
 
 def debian_mirror(sources: Path = Path("/etc/apt")) -> str:
-    """The Debian mirror this machine's apt uses for the main suite (never hard-coded)."""
+    """The Debian mirror this machine's apt uses (never hard-coded): the one serving a release
+    we know serves them all."""
+    known = {distribution.suite for distribution in DISTRIBUTIONS}
     candidates: list[str] = []
     for path in sorted(sources.glob("sources.list.d/*.sources")):
         for stanza in path.read_text().split("\n\n"):
@@ -51,42 +74,47 @@ def debian_mirror(sources: Path = Path("/etc/apt")) -> str:
                 if ":" in line and not line.startswith("#")
             )
             suites = fields.get("Suites", "").split()
-            if SUITE in suites and "deb" in fields.get("Types", "").split():
+            if known & set(suites) and "deb" in fields.get("Types", "").split():
                 candidates += fields.get("URIs", "").split()
+    suite_names = "|".join(sorted(known))
     for path in [sources / "sources.list", *sorted(sources.glob("sources.list.d/*.list"))]:
         if path.is_file():
             for line in path.read_text().splitlines():
-                match = re.match(r"deb\s+(?:\[[^]]*\]\s+)?(\S+)\s+" + SUITE + r"\s", line + " ")
+                pattern = r"deb\s+(?:\[[^]]*\]\s+)?(\S+)\s+(?:" + suite_names + r")\s"
+                match = re.match(pattern, line + " ")
                 if match:
                     candidates.append(match.group(1))
     for uri in candidates:
         if not uri.rstrip("/").endswith("-security"):
             return uri
-    raise RuntimeError(f"no apt source for Debian {SUITE} on this machine to debootstrap from")
+    raise RuntimeError("no apt source for a Debian release on this machine to debootstrap from")
 
 
-def ensure_image() -> Path:
-    """Return the cached rootfs, building it when missing (into a temp dir, then renamed)."""
+def ensure_image(distribution: Distribution = DEBIAN_12) -> Path:
+    """Return the release's cached rootfs, building it when missing (in a temp dir, then
+    renamed)."""
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     # Test runs of several people on one machine: one builds, the others wait for it.
-    with open(CACHE_DIR / ".debian12-rootfs.lock", "w") as lock:
+    with open(CACHE_DIR / f".{distribution.name}-rootfs.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        return _ensure_image()
+        return _ensure_image(distribution)
 
 
-def _ensure_image() -> Path:
-    stamp = IMAGE_DIR / ".visavis-image"
-    if stamp.is_file() and stamp.read_text().strip() == IMAGE_VERSION:
-        return IMAGE_DIR
-    build = Path(tempfile.mkdtemp(prefix="debian12-build-", dir=CACHE_DIR))
+def _ensure_image(distribution: Distribution) -> Path:
+    image = distribution.image_dir
+    stamp = image / ".visavis-image"
+    if stamp.is_file() and stamp.read_text().strip() == distribution.image_version:
+        return image
+    build = Path(tempfile.mkdtemp(prefix=f"{distribution.name}-build-", dir=CACHE_DIR))
     build.chmod(0o755)  # it becomes the host's /, which services of other users traverse
     try:
         subprocess.run(
             [
                 "debootstrap",
                 "--variant=minbase",
+                f"--keyring={KEYRING}",
                 f"--include={','.join(BASE_PACKAGES)}",
-                SUITE,
+                distribution.suite,
                 str(build),
                 debian_mirror(),
             ],
@@ -96,18 +124,18 @@ def _ensure_image() -> Path:
         )
         install_packages(build)
         prepare(build)
-        (build / ".visavis-image").write_text(IMAGE_VERSION + "\n")
-        if IMAGE_DIR.exists():
-            shutil.rmtree(IMAGE_DIR)
-        build.rename(IMAGE_DIR)
+        (build / ".visavis-image").write_text(distribution.image_version + "\n")
+        if image.exists():
+            shutil.rmtree(image)
+        build.rename(image)
     except subprocess.CalledProcessError as error:
         log = build / "debootstrap/debootstrap.log"
         details = log.read_text()[-3000:] if log.is_file() else error.stdout.decode()[-3000:]
-        raise RuntimeError(f"debootstrap failed:\n{details}") from None
+        raise RuntimeError(f"building the {distribution.name} image failed:\n{details}") from None
     finally:
         if build.exists():
             shutil.rmtree(build)
-    return IMAGE_DIR
+    return image
 
 
 def install_packages(root: Path) -> None:
@@ -151,4 +179,9 @@ def prepare(root: Path) -> None:
 
 
 if __name__ == "__main__":
-    print(ensure_image())
+    import sys
+
+    wanted = sys.argv[1:] or [distribution.name for distribution in DISTRIBUTIONS]
+    for distribution in DISTRIBUTIONS:
+        if distribution.name in wanted:
+            print(ensure_image(distribution))

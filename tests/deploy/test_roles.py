@@ -225,6 +225,7 @@ def python_for(distribution: str, major: str, workdir: Path) -> dict[str, object
         ("Ubuntu", "22", "python3.11", ["python3.11", "python3.11-venv"]),
         ("Ubuntu", "24", "python3", ["python3-venv"]),
         ("Debian", "12", "python3", ["python3-venv"]),
+        ("Debian", "13", "python3", ["python3-venv"]),
     ],
 )
 def test_signaling_gets_a_python_the_service_runs_on(
