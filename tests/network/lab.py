@@ -61,6 +61,8 @@ class Impairment:
 class HomeNetwork:
     nat: Nat = Nat.PORT_PRESERVING
     block_udp: bool = False  # a corporate firewall: no UDP leaves the home at all
+    # A hotel or office network: only TCP to port 443 leaves the home (and nothing else).
+    only_https_out: bool = False
 
 
 @dataclass
@@ -247,6 +249,9 @@ def _add_home(
 
 def _nat_rules(router: str, network: HomeNetwork) -> None:
     block = 'iifname "lan" meta l4proto udp drop' if network.block_udp else ""
+    if network.only_https_out:
+        block = 'iifname "lan" meta l4proto != tcp drop\n'
+        block += '        iifname "lan" tcp dport != 443 drop'
     ruleset = f"""
 table ip lab {{
     chain forward {{
