@@ -128,6 +128,9 @@ def site_settings(env: dict[str, str]) -> dict[str, object]:
         # nginx reaches signaling from the compose network: its X-Forwarded-For names the
         # client. Nothing else is on that network but the project's own containers.
         "signaling_trusted_proxies": [str(subnet)],
+        # coturn is on the host's network: nginx reaches its TLS port (TURN on 443) at the
+        # host's address on the compose network, its gateway.
+        "nginx_turns_upstream": f"{next(subnet.hosts())}:5349",
     }
     broker_url = env.get("BROKER_URL", "")
     if broker_url:
@@ -136,7 +139,7 @@ def site_settings(env: dict[str, str]) -> dict[str, object]:
 
 
 def render(settings: dict[str, object], output: Path, ansible_playbook: Path) -> None:
-    """Write visavis.conf, turnserver.conf and signaling.env into output."""
+    """Write visavis.conf, visavis-stream.conf, turnserver.conf and signaling.env into output."""
     output = output.resolve()  # the playbooks run from infra/ansible, so no relative paths
     output.mkdir(parents=True, exist_ok=True)
     output.chmod(0o700)  # the files hold the TURN secret; only their mounts need to read them
@@ -168,6 +171,7 @@ def render(settings: dict[str, object], output: Path, ansible_playbook: Path) ->
     # coturn runs as nobody in its container and reads the file through a bind mount.
     (output / "turnserver.conf").chmod(0o644)
     (output / "visavis.conf").chmod(0o644)
+    (output / "visavis-stream.conf").chmod(0o644)
 
 
 def main() -> None:
