@@ -11,10 +11,12 @@ import tempfile
 from pathlib import Path
 
 CACHE_DIR = Path(os.environ.get("VISAVIS_TEST_CACHE", "/var/cache/visavis"))
-IMAGE_DIR = CACHE_DIR / "debian12-rootfs"
 SUITE = "bookworm"
 # Bump when the package list or the image preparation changes: a new name forces a rebuild.
-IMAGE_VERSION = "2"
+IMAGE_VERSION = "3"
+# One folder per version: runs of branches with another version (on one machine) keep
+# theirs, rather than removing an image another run may be copying.
+IMAGE_DIR = CACHE_DIR / f"debian12-rootfs-v{IMAGE_VERSION}"
 
 # Booting and reaching the host, plus every package the playbook installs: the booted test
 # host has no route to a mirror, so the playbook's apt tasks find these already installed.
@@ -32,6 +34,7 @@ PACKAGES = [
     # what the playbook installs (infra/ansible/roles/*/defaults/main.yml)
     "python3-venv",
     "nginx",
+    "libnginx-mod-stream",
     "coturn",
     "certbot",
     "openssl",
