@@ -128,14 +128,24 @@ def site_settings(env: dict[str, str]) -> dict[str, object]:
         # nginx reaches signaling from the compose network: its X-Forwarded-For names the
         # client. Nothing else is on that network but the project's own containers.
         "signaling_trusted_proxies": [str(subnet)],
-        # coturn is on the host's network: nginx reaches its TLS port (TURN on 443) at the
-        # host's address on the compose network, its gateway.
-        "nginx_turns_upstream": f"{next(subnet.hosts())}:5349",
+        **turn_on_443(env.get("TURN_EXTERNAL_IP", "")),
     }
     broker_url = env.get("BROKER_URL", "")
     if broker_url:
         settings["signaling_extra_environment"] = {"VISAVIS_BROKER_URL": broker_url}
     return settings
+
+
+def turn_on_443(external_ip: str) -> dict[str, object]:
+    """The nginx role's settings for TURN over TLS on 443. coturn (on the host's network)
+    relays from the address a client reached it on, so nginx must reach it on the host's own
+    address, not the compose network's: TURN_EXTERNAL_IP's ("public" or "public/private",
+    the private one being on the host's interface). Without it, the site has 443 alone."""
+    if not external_ip:
+        return {"nginx_turns_on_443": False}
+    address = external_ip.rsplit("/", 1)[-1]
+    upstream = f"[{address}]:5349" if ":" in address else f"{address}:5349"
+    return {"nginx_turns_on_443": True, "nginx_turns_upstream": upstream}
 
 
 def render(settings: dict[str, object], output: Path, ansible_playbook: Path) -> None:

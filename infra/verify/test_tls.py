@@ -39,7 +39,10 @@ def test_turn_allocation_over_tls_on_443_succeeds(host, site):
     username, password = turn_credentials(host)
     reply = stun.allocate(site.address, 443, username, password, tls_name=site.turns_name)
     assert reply.kind == stun.ALLOCATE_SUCCESS, f"error {reply.error_code}"
-    assert reply.relayed_address
+    # Relayed from the address TURN over UDP relays from (not from loopback, say, where
+    # nginx could have reached coturn): the other person can send to it.
+    over_udp = stun.allocate(site.address, 3478, username, password)
+    assert reply.relayed_address.split(":")[0] == over_udp.relayed_address.split(":")[0]
     wrong = stun.allocate(site.address, 443, username, "x" + password, tls_name=site.turns_name)
     assert (wrong.kind, wrong.error_code) == (stun.ALLOCATE_ERROR, 401)
 

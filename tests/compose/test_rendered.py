@@ -115,13 +115,31 @@ def test_signaling_environment_is_the_signaling_roles_with_compose_addresses(sit
         f"turn:{DOMAIN}:3478?transport=udp",
         f"turn:{DOMAIN}:3478?transport=tcp",
         f"turns:{DOMAIN}:5349?transport=tcp",
-        f"turns:turn.{DOMAIN}:443?transport=tcp",  # through nginx's TLS router on 443
-    ]
+    ]  # no TURN on 443 without TURN_EXTERNAL_IP (empty in .env.example): see below
     assert "VISAVIS_BROKER_URL" not in environment  # BROKER_URL is empty in .env.example
     # nginx reaches signaling from the compose network, not from loopback as on a host.
     assert environment["VISAVIS_TRUSTED_PROXIES"] == read_env(site.env_file)["INTERNAL_SUBNET"]
     assert environment["VISAVIS_RESUME_SECRET"] == read_env(site.env_file)["RESUME_SECRET"]
     assert environment["VISAVIS_PUBLIC_URL"] == f"https://{DOMAIN}"
+
+
+def test_turn_on_443_reaches_coturn_on_the_hosts_own_address(tmp_path, site):
+    # coturn relays from the address nginx reaches it on: the host's, never the gateway's.
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        site.env_file.read_text().replace(
+            "TURN_EXTERNAL_IP=", "TURN_EXTERNAL_IP=203.0.113.7/198.51.100.20"
+        )
+    )
+    done = render(env_file, tmp_path / "rendered")
+    assert done.returncode == 0, done.stdout + done.stderr
+    router = (tmp_path / "rendered/visavis-stream.conf").read_text()
+    assert f"turn.{DOMAIN} unix:/run/nginx-visavis-turns.sock;" in router
+    assert "proxy_pass 198.51.100.20:5349;" in router  # the private side, on the interface
+    site_conf = (tmp_path / "rendered/visavis.conf").read_text()
+    assert "listen unix:/run/nginx-visavis-site.sock ssl proxy_protocol" in site_conf
+    environment = read_env(tmp_path / "rendered/signaling.env")
+    assert environment["VISAVIS_TURN_URLS"].endswith(f",turns:turn.{DOMAIN}:443?transport=tcp")
 
 
 def test_broker_url_reaches_signaling_environment(tmp_path, site):
@@ -155,10 +173,10 @@ def test_init_step_made_a_certificate_coturn_can_read(site):
 def test_rendered_nginx_site_passes_nginx_t(site, tmp_path, namespace, sockets):
     wrapper = nginx_wrapper(site, tmp_path, sockets)
     assert "proxy_pass http://signaling:8000;" in (site.rendered / "visavis.conf").read_text()
-    # coturn is on the host's network: nginx reaches it at the compose network's gateway.
+    # .env.example has no TURN_EXTERNAL_IP: the site has 443 alone, the router file is empty.
     router = (site.rendered / "visavis-stream.conf").read_text()
-    assert f"turn.{DOMAIN} unix:" in router
-    assert "proxy_pass 10.86.53.1:5349;" in router  # INTERNAL_SUBNET of .env.example
+    assert "listen 443" not in router and "Off" in router
+    assert "listen 443 ssl" in (site.rendered / "visavis.conf").read_text()
     done = in_namespace(namespace, "nginx", "-t", "-p", str(tmp_path), "-c", str(wrapper))
     assert done.returncode == 0, done.stderr
     assert "test is successful" in done.stderr

@@ -124,6 +124,8 @@ def site_env() -> str:
         "INTERNAL_SUBNET": INTERNAL_SUBNET,
         # Both browsers' relay candidates are on this address: coturn relays between them.
         "TURN_ALLOWED_PEER_IPS": STACK_ADDRESS,
+        # The host's own address: nginx reaches coturn there for TURN over TLS on 443.
+        "TURN_EXTERNAL_IP": STACK_ADDRESS,
     }
     lines = ENV_EXAMPLE.read_text().splitlines()
     for name, value in values.items():

@@ -52,7 +52,9 @@ def test_rendered_nginx_site_passes_nginx_t(distribution, tmp_path, tls_files):
     assert "ssl_ecdh_curve X25519:prime256v1:secp384r1;" in site
     router = (tmp_path / "visavis-stream.conf").read_text()
     assert f"turn.{DOMAIN} unix:/run/nginx-visavis-turns.sock;" in router
-    assert "proxy_pass 127.0.0.1:5349;" in router  # coturn's TLS port, from the coturn role
+    # coturn's TLS port (from the coturn role) on the address the person reached.
+    assert "proxy_pass $visavis_turns_upstream;" in router
+    assert "default $proxy_protocol_server_addr:5349;" in router
     wrapper = tmp_path / "nginx.conf"
     # As Debian's nginx.conf: modules-enabled/ (the stream module, then the router) at the top.
     wrapper.write_text(
