@@ -16,6 +16,8 @@ SESSION_SECRET := $(RUN_DIR)/session-secret
 TEST_APT_PACKAGES := chromium firefox-esr coturn openssl nodejs nftables iproute2 redis-server
 TEST_COMMANDS := chromium firefox-esr turnserver turnutils_uclient openssl node nft ip ss \
   redis-server unshare
+# Files the tests need that no command stands for (nginx's dynamic modules).
+TEST_FILES :=
 
 # Operator verbs (deploy, verify) and their test needs live beside the playbook.
 -include infra/make/*.mk
@@ -75,6 +77,7 @@ system-test-deps:
 	@for command in $(TEST_COMMANDS); do \
 	  command -v $$command >/dev/null || missing=yes; \
 	done; \
+	for file in $(TEST_FILES); do test -e $$file || missing=yes; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing $(TEST_APT_PACKAGES) with apt-get"; \
 	  apt-get update -qq && \

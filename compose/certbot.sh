@@ -1,6 +1,7 @@
 #!/bin/sh
 # compose's `certbot` service (profile `letsencrypt`): obtain a Let's Encrypt certificate for
-# $DOMAIN with the webroot challenge nginx serves on port 80, then try a renewal twice a day.
+# $DOMAIN and turn.$DOMAIN (TURN over TLS on 443) with the webroot challenge nginx serves on
+# port 80, then try a renewal twice a day.
 # Each new certificate is copied into the `tls` volume nginx and coturn read (key root:65534
 # 0640 for coturn, as compose/init.sh leaves it); nginx reloads it within 6 hours by itself,
 # coturn within a minute (compose/coturn.sh notices the change and sends it SIGUSR2).
@@ -32,8 +33,8 @@ hook="/bin/sh $0 install"
 
 # shellcheck disable=SC2086 # ACME_SERVER adds two words or none
 if ! certbot certonly --non-interactive --agree-tos --webroot --webroot-path "$WEBROOT" \
-    --domain "$DOMAIN" --email "$LETSENCRYPT_EMAIL" --cert-name "$DOMAIN" \
-    --keep-until-expiring ${ACME_SERVER:+--server "$ACME_SERVER"}; then
+    --domain "$DOMAIN" --domain "turn.$DOMAIN" --expand \
+    --email "$LETSENCRYPT_EMAIL" --cert-name "$DOMAIN" --keep-until-expiring ${ACME_SERVER:+--server "$ACME_SERVER"}; then
     # Usually DNS or port 80 not reaching nginx yet; wait before the restart tries again,
     # well inside Let's Encrypt's limit on failed validations.
     echo "certbot: no certificate for $DOMAIN; trying again in an hour" >&2

@@ -128,6 +128,7 @@ def site_settings(env: dict[str, str]) -> dict[str, object]:
         # nginx reaches signaling from the compose network: its X-Forwarded-For names the
         # client. Nothing else is on that network but the project's own containers.
         "signaling_trusted_proxies": [str(subnet)],
+        **turn_on_443(env.get("TURN_EXTERNAL_IP", "")),
     }
     broker_url = env.get("BROKER_URL", "")
     if broker_url:
@@ -135,8 +136,20 @@ def site_settings(env: dict[str, str]) -> dict[str, object]:
     return settings
 
 
+def turn_on_443(external_ip: str) -> dict[str, object]:
+    """The nginx role's settings for TURN over TLS on 443. coturn (on the host's network)
+    relays from the address a client reached it on, so nginx must reach it on the host's own
+    address, not the compose network's: TURN_EXTERNAL_IP's ("public" or "public/private",
+    the private one being on the host's interface). Without it, the site has 443 alone."""
+    if not external_ip:
+        return {"nginx_turns_on_443": False}
+    address = external_ip.rsplit("/", 1)[-1]
+    upstream = f"[{address}]:5349" if ":" in address else f"{address}:5349"
+    return {"nginx_turns_on_443": True, "nginx_turns_upstream": upstream}
+
+
 def render(settings: dict[str, object], output: Path, ansible_playbook: Path) -> None:
-    """Write visavis.conf, turnserver.conf and signaling.env into output."""
+    """Write visavis.conf, visavis-stream.conf, turnserver.conf and signaling.env into output."""
     output = output.resolve()  # the playbooks run from infra/ansible, so no relative paths
     output.mkdir(parents=True, exist_ok=True)
     output.chmod(0o700)  # the files hold the TURN secret; only their mounts need to read them
@@ -168,6 +181,7 @@ def render(settings: dict[str, object], output: Path, ansible_playbook: Path) ->
     # coturn runs as nobody in its container and reads the file through a bind mount.
     (output / "turnserver.conf").chmod(0o644)
     (output / "visavis.conf").chmod(0o644)
+    (output / "visavis-stream.conf").chmod(0o644)
 
 
 def main() -> None:

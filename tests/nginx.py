@@ -39,6 +39,9 @@ def nginx_in_front(
         signaling_frontend_dir=str(REPO_ROOT / "frontend"),
         nginx_listen_ipv6=False,
         nginx_signaling_servers=upstream,
+        # The site alone on its port: these tests are about the site, not TURN on 443
+        # (tests/network/front.py runs the router in front of it).
+        nginx_turns_on_443=False,
     )
     conf = (site / "visavis.conf").read_text()
     assert all(server in conf for server in upstream), conf

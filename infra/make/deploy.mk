@@ -1,7 +1,7 @@
 # Operator verbs: provision a host with Ansible and check it with testinfra.
 #   make deploy HOST=server DOMAIN=call.example.org [EMAIL=you@example.org] \
 #               [TLS=selfsigned|letsencrypt] [INVENTORY=hosts.yml]
-#   make verify HOST=server [INVENTORY=hosts.yml]
+#   make verify HOST=server [INVENTORY=hosts.yml] [VISAVIS_VERIFY_CA_FILE=ca.pem]
 # Settings given on the command line win over the inventory's; the others keep their
 # defaults (infra/ansible/inventory/example/group_vars/visavis.yml lists every one).
 
@@ -11,8 +11,11 @@ SSH_USER ?= root
 
 # The deployment tests boot Debian 12 and 13 images (debootstrap, systemd-nspawn), run a local
 # ACME server (pebble) and check rendered nginx configurations (nginx -t).
-TEST_APT_PACKAGES += debootstrap systemd-container pebble nginx-light openssh-client
+# TURN over TLS on 443 needs nginx's stream module (Debian: libnginx-mod-stream).
+TEST_APT_PACKAGES += debootstrap systemd-container pebble nginx-light libnginx-mod-stream \
+  openssh-client
 TEST_COMMANDS += debootstrap systemd-nspawn pebble pebble-challtestsrv nginx ssh
+TEST_FILES += /usr/lib/nginx/modules/ngx_stream_module.so
 
 # An inventory file when given, else a one-host inventory made of HOST.
 deploy_inventory = $(if $(INVENTORY),$(abspath $(INVENTORY)),$(HOST),)
@@ -34,8 +37,18 @@ deploy: $(VENV)/.deploy
 	  --inventory '$(deploy_inventory)' --limit '$(HOST)' \
 	  $(deploy_vars) site.yml
 
-verify: $(VENV)/.deploy
+# sslyze, the TLS scanner verify runs, in a virtualenv of its own (its cryptography pin
+# conflicts with the service's): infra/verify/sslyze-constraints.txt.
+SSLYZE_VENV := $(VENV)/sslyze
+$(SSLYZE_VENV)/.installed: infra/verify/sslyze-constraints.txt
+	$(PYTHON) -m venv $(SSLYZE_VENV)
+	$(SSLYZE_VENV)/bin/pip install --quiet -c infra/verify/sslyze-constraints.txt sslyze
+	touch $@
+
+verify: $(VENV)/.deploy $(SSLYZE_VENV)/.installed
 	@test -n "$(HOST)" || { echo "usage: make verify HOST=server [INVENTORY=hosts.yml]"; exit 2; }
+	VISAVIS_SSLYZE='$(abspath $(SSLYZE_VENV))/bin/sslyze' \
+	VISAVIS_VERIFY_CA_FILE='$(if $(VISAVIS_VERIFY_CA_FILE),$(abspath $(VISAVIS_VERIFY_CA_FILE)))' \
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m pytest -p no:cacheprovider --rootdir $(VERIFY_DIR) -c /dev/null $(VERIFY_DIR) \
 	  $(if $(INVENTORY),--hosts 'ansible://$(HOST)' --ansible-inventory '$(abspath $(INVENTORY))',--hosts 'ssh://$(SSH_USER)@$(HOST)') \
 	  -v

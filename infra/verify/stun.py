@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import os
 import socket
+import ssl
 import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -92,7 +93,7 @@ def parse(data: bytes) -> Reply:
     return Reply(kind, attributes, data[8:20])
 
 
-def exchange(sock: socket.socket, request: bytes) -> Reply:
+def exchange(sock: socket.socket | TlsStream, request: bytes) -> Reply:
     for _ in range(4):
         sock.send(request)
         try:
@@ -102,9 +103,12 @@ def exchange(sock: socket.socket, request: bytes) -> Reply:
     raise TimeoutError("no answer from the TURN server")
 
 
-def allocate(address: str, port: int, username: str, password: str) -> Reply:
-    """Allocate a UDP relay with long-term credentials; frees it again when it succeeded."""
-    with allocation(address, port, username, password) as granted:
+def allocate(
+    address: str, port: int, username: str, password: str, tls_name: str | None = None
+) -> Reply:
+    """Allocate a UDP relay with long-term credentials (over TLS asking for tls_name when
+    given); frees it again when it succeeded."""
+    with allocation(address, port, username, password, tls_name=tls_name) as granted:
         return granted.reply
 
 
@@ -131,7 +135,7 @@ def unxor_address(value: bytes, transaction: bytes) -> tuple[str, int]:
 class Allocation:
     """An allocation attempt on a connected UDP socket; `reply` says whether it was granted."""
 
-    sock: socket.socket
+    sock: socket.socket | TlsStream
     reply: Reply
     key: bytes = b""
     signed: bytes = b""  # USERNAME, REALM and NONCE, for every further request
@@ -158,18 +162,66 @@ class Allocation:
         )
 
 
+class TlsStream:
+    """STUN over TLS (RFC 5389 section 7.2.2): whole messages written to and read from one
+    TLS connection, with the send()/recv() of a connected UDP socket."""
+
+    def __init__(self, sock: ssl.SSLSocket) -> None:
+        self.sock = sock
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def recv(self, _size: int) -> bytes:
+        header = self._read(20)
+        return header + self._read(struct.unpack("!H", header[2:4])[0])
+
+    def _read(self, size: int) -> bytes:
+        data = b""
+        while len(data) < size:
+            chunk = self.sock.recv(size - len(data))
+            if not chunk:
+                raise ConnectionError("the TURN server closed the TLS connection")
+            data += chunk
+        return data
+
+
+@contextmanager
+def connected(address: str, port: int, tls_name: str | None = None) -> Iterator:
+    """A UDP socket connected to the TURN server, or with tls_name a TLS connection that
+    asks for that name in its ClientHello (SNI); the certificate is checked elsewhere."""
+    if tls_name is None:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.settimeout(2)
+            sock.connect((address, port))
+            yield sock
+        return
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    with (
+        socket.create_connection((address, port), timeout=10) as raw,
+        context.wrap_socket(raw, server_hostname=tls_name) as sock,
+    ):
+        yield TlsStream(sock)
+
+
 @contextmanager
 def allocation(
-    address: str, port: int, username: str, password: str, relay_family: int = socket.AF_INET
+    address: str,
+    port: int,
+    username: str,
+    password: str,
+    relay_family: int = socket.AF_INET,
+    tls_name: str | None = None,
 ) -> Iterator[Allocation]:
     """Allocate a UDP relay with long-term credentials, keep it while the block runs, then
-    free it (when it was granted). relay_family=AF_INET6 asks for an IPv6 relayed address."""
+    free it (when it was granted). relay_family=AF_INET6 asks for an IPv6 relayed address;
+    tls_name talks TURN over TLS, asking for that server name (e.g. TURN on 443)."""
     transport = attribute(REQUESTED_TRANSPORT, bytes([UDP, 0, 0, 0]))
     if relay_family == socket.AF_INET6:
         transport += attribute(REQUESTED_ADDRESS_FAMILY, bytes([0x02, 0, 0, 0]))
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.settimeout(2)
-        sock.connect((address, port))
+    with connected(address, port, tls_name) as sock:
         challenge = exchange(sock, message(ALLOCATE_REQUEST, transport))
         if challenge.error_code != 401:
             yield Allocation(sock, challenge)

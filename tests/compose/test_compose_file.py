@@ -151,7 +151,7 @@ def test_dockerignore_lets_in_exactly_what_the_dockerfile_copies():
 
 
 def test_bind_mounted_files_exist_or_are_rendered():
-    rendered = {"visavis.conf", "turnserver.conf", "signaling.env"}
+    rendered = {"visavis.conf", "visavis-stream.conf", "turnserver.conf", "signaling.env"}
     for name, service in load_compose()["services"].items():
         sources = [spec.split(":")[0] for spec in service.get("volumes", [])]
         sources += [service["env_file"]] if "env_file" in service else []

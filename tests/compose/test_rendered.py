@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,11 +31,14 @@ from .conftest import (
 # The first test to use them builds the wheelhouse, the virtualenv and the rendering.
 pytestmark = pytest.mark.timeout(600)
 
-# The official nginx image's nginx.conf, reduced: its http block includes conf.d/*.conf.
+# The official nginx image's nginx.conf, reduced: its http block includes conf.d/*.conf;
+# compose/nginx.conf adds the TLS router on 443 at the top level (built into that image).
 NGINX_WRAPPER = """
 user root;  # the image's workers run as nginx; here the files sit in root-only temp folders
 pid {workdir}/nginx.pid;
 error_log {workdir}/error.log;
+load_module /usr/lib/nginx/modules/ngx_stream_module.so;
+include {router};
 events {{}}
 http {{
     include /etc/nginx/mime.types;
@@ -62,10 +68,27 @@ def healthcheck(service: str) -> list[str]:
     return test[1:]
 
 
-def nginx_wrapper(site: Site, workdir: Path) -> Path:
-    mapped = site.mapped("nginx", "visavis.conf", workdir / "visavis.conf")
+@pytest.fixture
+def sockets() -> Iterator[Path]:
+    """A short folder for the unix sockets behind the router (108 bytes at most)."""
+    folder = Path(tempfile.mkdtemp(prefix="vvcompose-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def nginx_wrapper(site: Site, workdir: Path, sockets: Path) -> Path:
+    """The rendered site and router with host paths, in a main file like the image's."""
+    files = {}
+    for name in ("visavis.conf", "visavis-stream.conf"):
+        mapped = site.mapped("nginx", name, workdir / name)
+        mapped.write_text(mapped.read_text().replace("/run/nginx-visavis-", f"{sockets}/"))
+        files[name] = mapped
     wrapper = workdir / "nginx.conf"
-    wrapper.write_text(NGINX_WRAPPER.format(workdir=workdir, site=mapped))
+    wrapper.write_text(
+        NGINX_WRAPPER.format(
+            workdir=workdir, site=files["visavis.conf"], router=files["visavis-stream.conf"]
+        )
+    )
     return wrapper
 
 
@@ -92,12 +115,31 @@ def test_signaling_environment_is_the_signaling_roles_with_compose_addresses(sit
         f"turn:{DOMAIN}:3478?transport=udp",
         f"turn:{DOMAIN}:3478?transport=tcp",
         f"turns:{DOMAIN}:5349?transport=tcp",
-    ]
+    ]  # no TURN on 443 without TURN_EXTERNAL_IP (empty in .env.example): see below
     assert "VISAVIS_BROKER_URL" not in environment  # BROKER_URL is empty in .env.example
     # nginx reaches signaling from the compose network, not from loopback as on a host.
     assert environment["VISAVIS_TRUSTED_PROXIES"] == read_env(site.env_file)["INTERNAL_SUBNET"]
     assert environment["VISAVIS_RESUME_SECRET"] == read_env(site.env_file)["RESUME_SECRET"]
     assert environment["VISAVIS_PUBLIC_URL"] == f"https://{DOMAIN}"
+
+
+def test_turn_on_443_reaches_coturn_on_the_hosts_own_address(tmp_path, site):
+    # coturn relays from the address nginx reaches it on: the host's, never the gateway's.
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        site.env_file.read_text().replace(
+            "TURN_EXTERNAL_IP=", "TURN_EXTERNAL_IP=203.0.113.7/198.51.100.20"
+        )
+    )
+    done = render(env_file, tmp_path / "rendered")
+    assert done.returncode == 0, done.stdout + done.stderr
+    router = (tmp_path / "rendered/visavis-stream.conf").read_text()
+    assert f"turn.{DOMAIN} unix:/run/nginx-visavis-turns.sock;" in router
+    assert "proxy_pass 198.51.100.20:5349;" in router  # the private side, on the interface
+    site_conf = (tmp_path / "rendered/visavis.conf").read_text()
+    assert "listen unix:/run/nginx-visavis-site.sock ssl proxy_protocol" in site_conf
+    environment = read_env(tmp_path / "rendered/signaling.env")
+    assert environment["VISAVIS_TURN_URLS"].endswith(f",turns:turn.{DOMAIN}:443?transport=tcp")
 
 
 def test_broker_url_reaches_signaling_environment(tmp_path, site):
@@ -122,21 +164,26 @@ def test_init_step_made_a_certificate_coturn_can_read(site):
         check=True,
     ).stdout
     assert f"DNS:{DOMAIN}" in subject
+    assert f"DNS:turn.{DOMAIN}" in subject  # TURN over TLS on 443, by its own name
     key = (tls / "key.pem").stat()
     assert (key.st_uid, key.st_gid, key.st_mode & 0o777) == (0, 65534, 0o640)
     assert (tls / "dhparam.pem").stat().st_size > 0
 
 
-def test_rendered_nginx_site_passes_nginx_t(site, tmp_path, namespace):
-    wrapper = nginx_wrapper(site, tmp_path)
+def test_rendered_nginx_site_passes_nginx_t(site, tmp_path, namespace, sockets):
+    wrapper = nginx_wrapper(site, tmp_path, sockets)
     assert "proxy_pass http://signaling:8000;" in (site.rendered / "visavis.conf").read_text()
+    # .env.example has no TURN_EXTERNAL_IP: the site has 443 alone, the router file is empty.
+    router = (site.rendered / "visavis-stream.conf").read_text()
+    assert "listen 443" not in router and "Off" in router
+    assert "listen 443 ssl" in (site.rendered / "visavis.conf").read_text()
     done = in_namespace(namespace, "nginx", "-t", "-p", str(tmp_path), "-c", str(wrapper))
     assert done.returncode == 0, done.stderr
     assert "test is successful" in done.stderr
 
 
 def test_nginx_serves_the_stack_and_passes_its_healthcheck(
-    site, tmp_path, namespace, signaling_venv
+    site, tmp_path, namespace, signaling_venv, sockets
 ):
     environment = {
         **read_env(site.rendered / "signaling.env"),
@@ -155,7 +202,7 @@ def test_nginx_serves_the_stack_and_passes_its_healthcheck(
     challenge = site.volumes["acme"] / ".well-known/acme-challenge"
     challenge.mkdir(parents=True, exist_ok=True)
     (challenge / "token-1").write_text("token-1.thumbprint")
-    wrapper = nginx_wrapper(site, tmp_path)
+    wrapper = nginx_wrapper(site, tmp_path, sockets)
     nginx = subprocess.Popen(
         [
             "ip",

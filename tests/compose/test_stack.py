@@ -77,15 +77,16 @@ class Stack:
     def logs(self, *services: str) -> str:
         return self.compose("logs", "--no-color", *services).stdout
 
-    def served_certificate(self, port: int) -> str:
-        """The SHA-256 fingerprint of the certificate nginx (443) or coturn (5349) presents."""
+    def served_certificate(self, port: int, name: str = DOMAIN) -> str:
+        """The SHA-256 fingerprint of the certificate nginx (443) or coturn (5349, or 443 for
+        the TURN name) presents to a ClientHello asking for name."""
         hello = self.in_netns(
             "openssl",
             "s_client",
             "-connect",
             f"{STACK_ADDRESS}:{port}",
             "-servername",
-            DOMAIN,
+            name,
             timeout=30,
         )
         return fingerprint(hello.stdout)
@@ -123,6 +124,8 @@ def site_env() -> str:
         "INTERNAL_SUBNET": INTERNAL_SUBNET,
         # Both browsers' relay candidates are on this address: coturn relays between them.
         "TURN_ALLOWED_PEER_IPS": STACK_ADDRESS,
+        # The host's own address: nginx reaches coturn there for TURN over TLS on 443.
+        "TURN_EXTERNAL_IP": STACK_ADDRESS,
     }
     lines = ENV_EXAMPLE.read_text().splitlines()
     for name, value in values.items():
@@ -270,6 +273,31 @@ def test_nginx_serves_the_client_and_proxies_healthz_to_signaling(stack):
         *curl, "--write-out", "%{http_code}", "--output", "/dev/null", f"http://{DOMAIN}/abc"
     )
     assert redirect.stdout == "301"
+
+
+TURN_ON_443 = f"""
+import base64, hashlib, hmac, sys, time
+sys.path.insert(0, "infra/verify")
+import stun
+username = f"{{int(time.time()) + 600}}:stack"
+secret = sys.argv[1].encode()
+password = base64.b64encode(hmac.new(secret, username.encode(), hashlib.sha1).digest()).decode()
+reply = stun.allocate("{STACK_ADDRESS}", 443, username, password, tls_name="turn.{DOMAIN}")
+print(reply.kind == stun.ALLOCATE_SUCCESS, reply.relayed_address)
+"""
+
+
+def test_turn_on_443_reaches_the_coturn_container_through_nginx(stack):
+    # nginx's router passes turn.DOMAIN to coturn (host network) at the compose gateway.
+    router = stack.checked("exec", "-T", "nginx", "cat", "/etc/nginx/visavis-stream.conf")
+    assert router == (stack.directory / "compose/rendered/visavis-stream.conf").read_text()
+    on_443 = stack.served_certificate(443, name=f"turn.{DOMAIN}")
+    assert on_443 == stack.served_certificate(5349)
+    secret = read_env(stack.directory / ".env")["TURN_SECRET"]
+    done = stack.in_netns(sys.executable, "-c", TURN_ON_443, secret)
+    assert done.returncode == 0, done.stderr[-2000:]
+    granted, relayed = done.stdout.split()
+    assert granted == "True" and relayed.startswith(f"{STACK_ADDRESS}:"), done.stdout
 
 
 def test_two_browsers_call_through_nginx_signaling_and_the_coturn_container(stack):

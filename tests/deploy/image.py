@@ -33,6 +33,7 @@ PACKAGES = (
     # what the playbook installs (infra/ansible/roles/*/defaults/main.yml)
     "python3-venv",
     "nginx",
+    "libnginx-mod-stream",
     "coturn",
     "certbot",
     "openssl",
@@ -53,11 +54,13 @@ class Distribution:
 
     @property
     def image_dir(self) -> Path:
-        return CACHE_DIR / f"{self.name}-rootfs"
+        # One folder per version: a run of a branch with another version (on one machine)
+        # keeps its own, rather than removing an image another run may be copying.
+        return CACHE_DIR / f"{self.name}-rootfs-v{self.image_version}"
 
 
-DEBIAN_12 = Distribution("debian12", "12", "bookworm", image_version="2")
-DEBIAN_13 = Distribution("debian13", "13", "trixie", image_version="1")
+DEBIAN_12 = Distribution("debian12", "12", "bookworm", image_version="3")
+DEBIAN_13 = Distribution("debian13", "13", "trixie", image_version="2")
 DISTRIBUTIONS = (DEBIAN_12, DEBIAN_13)
 
 

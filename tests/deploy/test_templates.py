@@ -47,11 +47,22 @@ def render(distribution: str, output: Path, tls_files: dict[str, str]) -> None:
 def test_rendered_nginx_site_passes_nginx_t(distribution, tmp_path, tls_files):
     render(distribution, tmp_path, tls_files)
     site = (tmp_path / "visavis.conf").read_text()
-    assert "listen 443 ssl http2;" in site  # all predate `http2 on;` (Debian 13: its own host)
+    # Behind the TLS router on 443; the nginx of every release rendered here predates
+    # `http2 on;` (Debian 13's site is checked by its own nginx on its booted host).
+    assert "listen unix:/run/nginx-visavis-site.sock ssl proxy_protocol http2;" in site
+    assert "ssl_ecdh_curve X25519:prime256v1:secp384r1;" in site
+    router = (tmp_path / "visavis-stream.conf").read_text()
+    assert f"turn.{DOMAIN} unix:/run/nginx-visavis-turns.sock;" in router
+    # coturn's TLS port (from the coturn role) on the address the person reached.
+    assert "proxy_pass $visavis_turns_upstream;" in router
+    assert "default $proxy_protocol_server_addr:5349;" in router
     wrapper = tmp_path / "nginx.conf"
+    # As Debian's nginx.conf: modules-enabled/ (the stream module, then the router) at the top.
     wrapper.write_text(
         f"""pid {tmp_path}/nginx.pid;
 error_log {tmp_path}/error.log;
+load_module /usr/lib/nginx/modules/ngx_stream_module.so;
+include {tmp_path}/visavis-stream.conf;
 events {{}}
 http {{
     include /etc/nginx/mime.types;

@@ -62,7 +62,7 @@ async () => {
   const side = (id) => {
     const c = stats.get(id);
     return { type: c.candidateType, address: c.address, port: c.port, protocol: c.protocol,
-             relayProtocol: c.relayProtocol || null };
+             relayProtocol: c.relayProtocol || null, url: c.url || null };
   };
   return {
     pair: found.pair && {

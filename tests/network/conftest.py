@@ -17,10 +17,11 @@ from pathlib import Path
 import pytest
 
 from tests.loopback import REPO_ROOT
-from tests.network import services
+from tests.network import front, services
 from tests.network.lab import (
     HomeNetwork,
     Impairment,
+    Lab,
     closed_server,
     nat_lab,
     sweep_stale_namespaces,
@@ -114,28 +115,55 @@ def call_between_homes(server_files: services.ServerFiles, tmp_path: Path):
             services.coturn(lab.internet, server_files, tmp_path),
             services.signaling(lab.internet, server_files, tmp_path, ice) as url,
         ):
-            wrappers = []
-            for home in lab.homes:
-                # Playwright starts this as the browser: Chromium inside the home's namespace.
-                wrapper = tmp_path / f"chromium-{home.name}"
-                wrapper.write_text(
-                    f'#!/bin/sh\nexec ip netns exec {home.namespace} /usr/bin/chromium "$@"\n'
-                )
-                wrapper.chmod(0o755)
-                wrappers.append(str(wrapper))
-            spec = {
-                "url": url,
-                "wrappers": wrappers,
-                "timeout": timeout,
-                "frame_rate": frame_rate,
-                "chromium_args": [server_files.trusted_by_chromium()],
-            }
-            spec_file = tmp_path / "call.json"
-            spec_file.write_text(json.dumps(spec))
-            result = _drive(spec_file)
-            return Call(result, [home.public_address for home in lab.homes])
+            spec = {"timeout": timeout, "frame_rate": frame_rate}
+            return drive_call(lab, url, server_files, tmp_path, spec)
 
     return call
+
+
+@pytest.fixture
+def call_through_443(server_files: services.ServerFiles, tmp_path: Path):
+    """Like call_between_homes, but the server is as deployed with port 443 in front
+    (tests.network.front): people open https://visavis.test, and browsers get the deploy's
+    ICE servers, TURN over TLS on 443 among them unless `turns_on_443=False`. Returns the
+    Call and the names the TLS router saw in ClientHellos, [(name, "turns" | "site")]."""
+
+    def call(
+        homes: tuple[HomeNetwork, HomeNetwork], *, turns_on_443: bool = True, timeout: float = 30
+    ) -> tuple[Call, list[tuple[str, str]]]:
+        with (
+            nat_lab(homes) as lab,
+            front.server_on_443(lab, server_files, tmp_path, turns_on_443=turns_on_443) as server,
+        ):
+            made = drive_call(lab, server.url, server_files, tmp_path, {"timeout": timeout})
+            return made, server.tls_names()
+
+    return call
+
+
+def drive_call(lab: Lab, url: str, files: services.ServerFiles, workdir: Path, spec: dict) -> Call:
+    """Home 1 starts a meeting at url, home 2 joins it, each in a Chromium of its own inside
+    its namespace (tests.network.call, in a process of its own); `spec` adds the driver's
+    options (timeout, frame_rate...)."""
+    wrappers = []
+    for home in lab.homes:
+        # Playwright starts this as the browser: Chromium inside the home's namespace.
+        wrapper = workdir / f"chromium-{home.name}"
+        wrapper.write_text(
+            f'#!/bin/sh\nexec ip netns exec {home.namespace} /usr/bin/chromium "$@"\n'
+        )
+        wrapper.chmod(0o755)
+        wrappers.append(str(wrapper))
+    spec = {
+        "url": url,
+        "wrappers": wrappers,
+        "chromium_args": [files.trusted_by_chromium()],
+        **spec,
+    }
+    spec_file = workdir / "call.json"
+    spec_file.write_text(json.dumps(spec))
+    result = _drive(spec_file)
+    return Call(result, [home.public_address for home in lab.homes])
 
 
 def _drive(spec_file: Path, module: str = "tests.network.call"):

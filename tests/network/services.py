@@ -24,7 +24,9 @@ from tests.network.lab import SERVER, inside
 from tests.templates import render_templates
 
 DOMAIN = "visavis.test"
+TURN_NAME = f"turn.{DOMAIN}"  # the name nginx routes to coturn on 443 (nginx_turns_name)
 SIGNALING_PORT = 8443
+BEHIND_NGINX_PORT = 8000  # signaling's port behind nginx, as deployed
 TURN_PORT = 3478
 TURNS_PORT = 5349
 START_TIMEOUT = 20.0
@@ -69,7 +71,9 @@ def make_server_files(folder: Path, **overrides: Any) -> ServerFiles:
     """A certificate for the server's address and coturn's configuration rendered from
     infra/coturn/turnserver.conf.j2 exactly as the Ansible role renders it, with the lab's
     variables (and `overrides` of them)."""
-    certificate, private_key = self_signed(folder, SERVER, [f"IP:{SERVER}", f"DNS:{DOMAIN}"])
+    certificate, private_key = self_signed(
+        folder, SERVER, [f"IP:{SERVER}", f"DNS:{DOMAIN}", f"DNS:{TURN_NAME}"]
+    )
     # nginx's template is rendered alongside; the lab serves the client from signaling.
     dhparam = folder / "dhparam.pem"
     dhparam.write_text("")
@@ -115,7 +119,7 @@ def coturn(namespace: str, files: ServerFiles, workdir: Path) -> Iterator[Path]:
             stderr=subprocess.STDOUT,
         )
     try:
-        _wait_for_listeners(namespace, process, log, [("-Hlun", TURN_PORT), ("-Hltn", TURNS_PORT)])
+        wait_for_listeners(namespace, process, log, [("-Hlun", TURN_PORT), ("-Hltn", TURNS_PORT)])
         yield log
     finally:
         stop_process(process, timeout=5)
@@ -128,19 +132,26 @@ def signaling(
     workdir: Path,
     ice: Mapping[str, str],
     address: str = SERVER,
+    *,
+    behind_nginx: bool = False,
 ) -> Iterator[str]:
-    """`python -m signaling` inside namespace, listening on `address` (the server's public
-    one, unless a NAT maps that to this one); yields its URL on the public address."""
+    """`python -m signaling` inside namespace; yields its URL. With TLS on `address` (the
+    server's public one, unless a NAT maps that to this one), the URL on the public address;
+    or with `behind_nginx` as deployed: plain HTTP on 127.0.0.1:8000, believing the
+    X-Forwarded-For of nginx on loopback."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("VISAVIS_")}
-    environment.update(
-        {
-            "VISAVIS_HOST": address,
-            "VISAVIS_PORT": str(SIGNALING_PORT),
-            "VISAVIS_TLS_CERT": str(files.certificate),
-            "VISAVIS_TLS_KEY": str(files.private_key),
-            **ice,
-        }
-    )
+    if behind_nginx:
+        listen = {"VISAVIS_HOST": "127.0.0.1", "VISAVIS_PORT": str(BEHIND_NGINX_PORT)}
+        listen["VISAVIS_TRUSTED_PROXIES"] = "127.0.0.1"
+        url = f"http://127.0.0.1:{BEHIND_NGINX_PORT}"
+        health = url
+    else:
+        listen = {"VISAVIS_HOST": address, "VISAVIS_PORT": str(SIGNALING_PORT)}
+        listen["VISAVIS_TLS_CERT"] = str(files.certificate)
+        listen["VISAVIS_TLS_KEY"] = str(files.private_key)
+        url = f"https://{SERVER}:{SIGNALING_PORT}"
+        health = f"https://{address}:{SIGNALING_PORT}"
+    environment.update({**listen, **ice})
     log = workdir / f"signaling-{namespace}.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
@@ -150,10 +161,9 @@ def signaling(
             stdout=output,
             stderr=subprocess.STDOUT,
         )
-    url = f"https://{SERVER}:{SIGNALING_PORT}"
     try:
-        _wait_for_listeners(namespace, process, log, [("-Hltn", SIGNALING_PORT)])
-        status = inside(namespace, _health, f"https://{address}:{SIGNALING_PORT}")
+        wait_for_listeners(namespace, process, log, [("-Hltn", int(listen["VISAVIS_PORT"]))])
+        status = inside(namespace, _health, health)
         assert status == 200, f"/healthz answered {status}"
         yield url
     finally:
@@ -179,11 +189,12 @@ def _health(url: str) -> int:
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
-    with urllib.request.urlopen(f"{url}/healthz", timeout=5, context=context) as reply:
+    tls = context if url.startswith("https:") else None
+    with urllib.request.urlopen(f"{url}/healthz", timeout=5, context=tls) as reply:
         return reply.status
 
 
-def _wait_for_listeners(
+def wait_for_listeners(
     namespace: str, process: subprocess.Popen, log: Path, sockets: list[tuple[str, int]]
 ) -> None:
     deadline = time.monotonic() + START_TIMEOUT

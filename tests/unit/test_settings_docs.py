@@ -24,6 +24,7 @@ NOT_SETTINGS = {
     "VISAVIS_FUZZ_EXAMPLES",
     "VISAVIS_TEST_CACHE",
     "VISAVIS_VERIFY_ADDRESS",
+    "VISAVIS_VERIFY_CA_FILE",  # make verify: a CA to trust besides the public ones
 }
 
 
