@@ -153,7 +153,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/metrics", metrics_page),
             WebSocketRoute("/ws", signaling_socket),
             *auth_routes(settings, store, sessions, limits),
-            ice_check_route(settings, sessions, limits),
+            ice_check_route(settings, sessions, limits, hub),
             Route("/enrol", enrol_page),
             Route("/", home),
             Mount("/js", StaticFiles(directory=static / "js"), name="js"),

@@ -51,6 +51,11 @@ class Hub(Protocol):
         taking back the seat `resume` was issued for if it is genuine; `conn` gets `joined`
         and the other member, if any, `peer-joined`."""
 
+    async def room_exists(self, room_code: str) -> bool:
+        """Whether a room of that code (any spelling `parse_room_code` takes) is held now,
+        seated or in its grace period; False for a malformed code or while the broker is
+        away. For the lobby's connection check on a hosts-only server."""
+
     def is_seated(self, conn: Connection) -> bool:
         """Whether `conn` holds a seat now."""
 

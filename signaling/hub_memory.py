@@ -16,7 +16,7 @@ from .hub_base import BaseHub, IceServerSource
 from .logs import event, room_id
 from .metrics import Metrics
 from .protocol import PeerJoined, PeerLeft, ProtocolError, encode
-from .rooms import JoinOutcome, Room, RoomRegistry, Seat, count_room_states
+from .rooms import JoinOutcome, Room, RoomRegistry, Seat, count_room_states, parse_room_code
 
 PEER_LEFT = encode(PeerLeft())
 
@@ -96,6 +96,10 @@ class MemoryHub(BaseHub[tuple[Room, Seat]]):
         seat.member = None
         loop = asyncio.get_running_loop()
         seat.grace_timer = loop.call_later(self._seat_grace, self._grace_ended, room, seat)
+
+    async def room_exists(self, room_code: str) -> bool:
+        code = parse_room_code(room_code)
+        return code is not None and code in self.registry.rooms
 
     async def count_rooms(self) -> dict[str, int]:
         rooms = list(self.registry.rooms.values())

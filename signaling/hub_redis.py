@@ -171,6 +171,15 @@ class RedisHub(BaseHub[tuple[str, int]]):
         with contextlib.suppress(*BROKEN):
             await self.link.run("DISCONNECT", held[0], held[1], member, self._grace_ms)
 
+    async def room_exists(self, room_code: str) -> bool:
+        code = parse_room_code(room_code)
+        client = self.link.client
+        if code is None or not self.link.ready or client is None:
+            return False
+        with contextlib.suppress(*BROKEN):
+            return bool(await client.exists(scripts.room_key(code)))
+        return False
+
     async def count_rooms(self) -> dict[str, int]:
         """The rooms of all instances by state (a SCAN of the room keys, per scrape); while
         Redis is away, the last count."""

@@ -52,7 +52,9 @@ const RELAY_ORDER = /** @type {const} */ (['udp', 'tcp', 'tls']);
  * A NAT that maps one inside address to several public ports (one per destination: a
  * "symmetric" NAT) shows as two srflx candidates of one local address; the check asks two
  * STUN destinations for that reason (`checkIceServers`). When the browser hides local
- * addresses (no camera permission), all srflx count as one local address.
+ * addresses (no camera permission), all srflx count as one local address. No srflx while a
+ * relay answered over UDP means no NAT: the browser drops a srflx equal to a host candidate
+ * (a public address on the device itself, or the server's own network).
  * @param {Candidate[]} candidates @param {Offered} offered @returns {Verdict}
  */
 export function classify(candidates, offered) {
@@ -63,8 +65,9 @@ export function classify(candidates, offered) {
   const relay = relays[0] ?? null;
   const mapped = candidates.filter((c) => c.type === 'srflx' && c.protocol === 'udp');
   /** @type {Verdict['network']} */
-  const network = !offered.stunGiven ? 'no-stun' : !mapped.length ? 'no-udp'
-    : mapsPerDestination(mapped) ? 'symmetric' : 'open';
+  const network = !offered.stunGiven ? 'no-stun'
+    : !mapped.length ? (relays.includes('udp') ? 'open' : 'no-udp')
+      : mapsPerDestination(mapped) ? 'symmetric' : 'open';
   if (!offered.stunGiven && !offered.relay.length) {
     return {outcome: 'local', relay: null, network, relayState};
   }
@@ -255,7 +258,8 @@ export class CheckProblem extends Error {
  * @param {number} [options.timeoutMs]
  * @returns {Promise<{verdict: Verdict, candidates: Candidate[]}>}
  * @throws {CheckProblem} `noWebRTC`, `checkOffline` (no answer), `checkRateLimited`,
- *   `hostsOnly` (a hosts-only server and no meeting yet), `checkFailed` (anything else)
+ *   `hostsOnly` (a hosts-only server and no meeting yet), `roomNotFound` (a hosts-only
+ *   server and a code no meeting has), `checkFailed` (anything else)
  */
 export async function checkConnection({room = null, fetch = globalThis.fetch,
   RTCPeerConnection = globalThis.RTCPeerConnection, timeoutMs = GATHER_TIMEOUT_MS} = {}) {
@@ -266,6 +270,7 @@ export async function checkConnection({room = null, fetch = globalThis.fetch,
   if (!answer) throw new CheckProblem('checkOffline');
   if (answer.status === 429) throw new CheckProblem('checkRateLimited');
   if (answer.status === 403) throw new CheckProblem('hostsOnly');
+  if (answer.status === 404) throw new CheckProblem('roomNotFound');
   /** @type {RTCIceServer[]|undefined} */
   const iceServers = answer.ok ? (await answer.json().catch(() => ({}))).ice_servers : undefined;
   if (!Array.isArray(iceServers)) throw new CheckProblem('checkFailed');

@@ -54,6 +54,12 @@ test('no UDP out: through the relay over the best transport that answered', () =
   assert.deepEqual(describe(classify([relay('tls')], OFFERED)), ['checkRelayTls', 'whyNoUdp']);
 });
 
+test('no NAT (no srflx, as the browser drops one equal to a host address) but UDP relayed: direct', () => {
+  const verdict = classify([host(), relay('udp'), relay('tcp')], OFFERED);
+  assert.deepEqual(verdict, {outcome: 'direct', relay: 'udp', network: 'open', relayState: 'reached'});
+  assert.deepEqual(describe(verdict), ['checkDirect', 'checkRelayBackup']);
+});
+
 test('nothing reaches the server: calls to other networks fail, and why', () => {
   const verdict = classify([host()], OFFERED);
   assert.deepEqual(verdict, {outcome: 'blocked', relay: null, network: 'no-udp', relayState: 'unreachable'});
@@ -233,6 +239,7 @@ test('a check that cannot run says why, in a sentence for the person', async () 
   const cases = [
     [serverAnswering(429, {code: 'rate-limited'}).fetch, 'checkRateLimited'],
     [serverAnswering(403, {code: 'hosts-only'}).fetch, 'hostsOnly'],
+    [serverAnswering(404, {code: 'room-not-found'}).fetch, 'roomNotFound'],
     [serverAnswering(500, {}).fetch, 'checkFailed'],
     [serverAnswering(200, {nothing: 1}).fetch, 'checkFailed'],
     [async () => { throw new TypeError('offline'); }, 'checkOffline'],

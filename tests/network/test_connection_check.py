@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.network import services
+from tests.network import front, services
 from tests.network.conftest import Call, _drive
 from tests.network.lab import SERVER, HomeNetwork, Lab, Nat, nat_lab
 
@@ -40,6 +40,16 @@ def lab_server(
         services.signaling(lab.internet, files, workdir, ice) as url,
     ):
         yield url
+
+
+@contextmanager
+def server_on_443(
+    lab: Lab, files: services.ServerFiles, workdir: Path, turn: tuple[str, ...]
+) -> Iterator[str]:
+    """The server as deployed, nginx's TLS router on 443 in front (tests.network.front): it
+    hands out the deploy's TURN URLs, TURN over TLS on 443 among them (`turn` is unused)."""
+    with front.server_on_443(lab, files, workdir) as server:
+        yield server.url
 
 
 ServerSide = Callable[
@@ -64,6 +74,9 @@ SHAPES = {
     "udp-blocked": Shape(HomeNetwork(block_udp=True), "relay", "tcp"),
     "tls-only": Shape(
         HomeNetwork(block_udp=True, tcp_out=(*ONLY_THE_PAGE, services.TURNS_PORT)), "relay", "tls"
+    ),
+    "443-only": Shape(
+        HomeNetwork(block_udp=True, tcp_out=(443,)), "relay", "tls", server=server_on_443
     ),
     "nothing": Shape(HomeNetwork(block_udp=True, tcp_out=ONLY_THE_PAGE), "blocked", None),
 }

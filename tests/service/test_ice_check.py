@@ -10,11 +10,15 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
+import pytest
 
 from signaling.config import Settings
+from signaling.host_sessions import COOKIE
 from signaling.ice_check import CHECK_TTL
 from signaling.turn import turn_credentials
-from tests.service.conftest import member_at, running_server
+from tests.passkey import SoftPasskey
+from tests.service.conftest import empty_redis, member_at, running_server
+from tests.service.test_hosts import ORIGIN, STORES, cookie_of, hosts_server, token_of
 
 ICE = Settings(
     stun_urls=("stun:turn.example.org:3478",),
@@ -55,19 +59,38 @@ def test_a_check_gets_the_seats_urls_with_credentials_that_expire_soon():
     assert turn_credentials("north-wind", int(expiry), user_id)[1] == turn["credential"]
 
 
-def test_on_a_hosts_server_only_a_host_or_a_guest_with_a_code_may_check(tmp_path: Path):
-    settings = dataclasses.replace(
-        ICE, access="hosts", state_dir=str(tmp_path), session_secret="s" * 32
-    )
-    with running_server(settings) as server:
-        stranger = get(server, "/ice-servers")
-        guest = get(server, "/ice-servers", params={"room": "ABCD EFGH JKMN"})
-        not_a_code = get(server, "/ice-servers", params={"room": "abcd-efgh-jkmo"})
+@pytest.mark.parametrize("store", STORES)
+def test_on_a_hosts_server_only_a_host_or_a_guest_of_a_real_meeting_may_check(
+    store: str, request: pytest.FixtureRequest, tmp_path: Path
+):
+    settings = dataclasses.replace(ICE, access="hosts", public_url=ORIGIN, session_secret="s" * 32)
+    if store == "redis":
+        url = request.getfixturevalue("redis_url")
+        empty_redis(url)
+        settings = dataclasses.replace(settings, broker_url=url)
+    else:
+        settings = dataclasses.replace(settings, state_dir=str(tmp_path / "state"))
+    with hosts_server(settings) as hosts:
+        passkey = SoftPasskey(ORIGIN)
+        cookie = cookie_of(hosts.enrol(passkey, token_of(hosts.enrolment_link())))
+        meeting = hosts.create(cookie)["room"]  # its seat now waits out the grace period
+        answers = {
+            "stranger": hosts.http.get("/ice-servers"),
+            "not a code": hosts.http.get("/ice-servers", params={"room": "abcd-efgh-jkmo"}),
+            "made-up meeting": hosts.http.get("/ice-servers", params={"room": "ABCD EFGH JKMN"}),
+            "guest": hosts.http.get("/ice-servers", params={"room": meeting}),
+            "host": hosts.http.get("/ice-servers", headers={"cookie": f"{COOKIE}={cookie}"}),
+        }
 
-    assert stranger.status_code == 403, stranger.text
-    assert stranger.json()["code"] == "hosts-only"
-    assert not_a_code.status_code == 403
-    assert guest.status_code == 200 and len(guest.json()["ice_servers"]) == 2  # the control
+    codes = {who: (a.status_code, a.json().get("code")) for who, a in answers.items()}
+    assert codes == {
+        "stranger": (403, "hosts-only"),
+        "not a code": (403, "hosts-only"),
+        "made-up meeting": (404, "room-not-found"),
+        "guest": (200, None),  # the controls: a real meeting's guest, and the host
+        "host": (200, None),
+    }
+    assert len(answers["guest"].json()["ice_servers"]) == 2
 
 
 def test_checks_cost_what_starting_meetings_costs():
