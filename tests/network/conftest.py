@@ -145,6 +145,15 @@ def drive_call(lab: Lab, url: str, files: services.ServerFiles, workdir: Path, s
     """Home 1 starts a meeting at url, home 2 joins it, each in a Chromium of its own inside
     its namespace (tests.network.call, in a process of its own); `spec` adds the driver's
     options (timeout, frame_rate...)."""
+    spec_file = driver_spec(lab, url, files, workdir, **spec)
+    result = _drive(spec_file)
+    return Call(result, [home.public_address for home in lab.homes])
+
+
+def driver_spec(lab: Lab, url: str, files: services.ServerFiles, workdir: Path, **options) -> Path:
+    """Write the drivers' spec (tests.network.call, tests.network.conncheck): the page's url,
+    one Chromium per home inside the home's namespace, the lab's CA trusted, and `options`
+    (timeout, frame_rate, relay_only...); returns its path."""
     wrappers = []
     for home in lab.homes:
         # Playwright starts this as the browser: Chromium inside the home's namespace.
@@ -158,12 +167,11 @@ def drive_call(lab: Lab, url: str, files: services.ServerFiles, workdir: Path, s
         "url": url,
         "wrappers": wrappers,
         "chromium_args": [files.trusted_by_chromium()],
-        **spec,
+        **options,
     }
     spec_file = workdir / "call.json"
     spec_file.write_text(json.dumps(spec))
-    result = _drive(spec_file)
-    return Call(result, [home.public_address for home in lab.homes])
+    return spec_file
 
 
 def _drive(spec_file: Path, module: str = "tests.network.call"):

@@ -8,14 +8,13 @@ of a relayed call costs in traffic (the figure docs/operating.md extrapolates)."
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from tests.network import services
 from tests.network.cloud_nat import PRIVATE, cloud_nat_lab, udp_bytes
-from tests.network.conftest import CALL_TIMEOUT, Call, _drive
+from tests.network.conftest import CALL_TIMEOUT, Call, _drive, driver_spec
 from tests.network.lab import SERVER, HomeNetwork
 
 pytestmark = [pytest.mark.network, pytest.mark.timeout(CALL_TIMEOUT + 120)]
@@ -37,25 +36,16 @@ def call_through_cloud_nat(
         services.coturn(cloud.server, files, folder),
         services.signaling(cloud.server, files, folder, ice, address=PRIVATE) as url,
     ):
-        wrappers = []
-        for home in cloud.lab.homes:
-            wrapper = folder / f"chromium-{home.name}"
-            wrapper.write_text(
-                f'#!/bin/sh\nexec ip netns exec {home.namespace} /usr/bin/chromium "$@"\n'
-            )
-            wrapper.chmod(0o755)
-            wrappers.append(str(wrapper))
-        spec = {
-            "url": url,
-            "wrappers": wrappers,
-            "timeout": timeout,
-            "relay_only": True,
-            "hold_seconds": hold_seconds,
-            "counters": cloud.counters_command(),
-            "chromium_args": [files.trusted_by_chromium()],
-        }
-        spec_file = folder / "call.json"
-        spec_file.write_text(json.dumps(spec))
+        spec_file = driver_spec(
+            cloud.lab,
+            url,
+            files,
+            folder,
+            timeout=timeout,
+            relay_only=True,
+            hold_seconds=hold_seconds,
+            counters=cloud.counters_command(),
+        )
         result = _drive(spec_file)
         homes = [home.public_address for home in cloud.lab.homes]
         return Call(result, homes)

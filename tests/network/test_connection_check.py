@@ -10,7 +10,6 @@ lab's internet and yields the page's URL, like `lab_server`."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.network import front, services
-from tests.network.conftest import Call, _drive
+from tests.network.conftest import Call, _drive, driver_spec
 from tests.network.lab import SERVER, HomeNetwork, Lab, Nat, nat_lab
 
 pytestmark = [pytest.mark.network, pytest.mark.timeout(300)]
@@ -88,23 +87,7 @@ def check_then_call(shape: Shape, files: services.ServerFiles, workdir: Path) ->
         nat_lab((shape.network, shape.network)) as lab,
         shape.server(lab, files, workdir, shape.turn) as url,
     ):
-        wrappers = []
-        for home in lab.homes:
-            wrapper = workdir / f"chromium-{home.name}"
-            wrapper.write_text(
-                f'#!/bin/sh\nexec ip netns exec {home.namespace} /usr/bin/chromium "$@"\n'
-            )
-            wrapper.chmod(0o755)
-            wrappers.append(str(wrapper))
-        spec = {
-            "url": url,
-            "wrappers": wrappers,
-            "timeout": 30,
-            "frame_rate": False,
-            "chromium_args": [files.trusted_by_chromium()],
-        }
-        spec_file = workdir / "spec.json"
-        spec_file.write_text(json.dumps(spec))
+        spec_file = driver_spec(lab, url, files, workdir, timeout=30, frame_rate=False)
         checks = _drive(spec_file, "tests.network.conncheck")
         call = Call(_drive(spec_file), [home.public_address for home in lab.homes])
         return checks, call
