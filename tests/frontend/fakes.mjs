@@ -289,3 +289,22 @@ export class FakeLocks {
     });
   }
 }
+
+/** A FakePeerConnection whose descriptions settle within one turn of the microtask queue
+ * (so timers can be mocked); every one made is in `made` (a test resets it). */
+export class QuickPeerConnection extends FakePeerConnection {
+  /** @type {QuickPeerConnection[]} */
+  static made = [];
+
+  constructor(configuration) {
+    super(configuration);
+    QuickPeerConnection.made.push(this);
+  }
+
+  tick() {
+    return Promise.resolve();
+  }
+}
+
+/** Let every pending promise settle (media, descriptions, verification digests). */
+export const settle = () => new Promise((resolve) => setImmediate(resolve));

@@ -8,27 +8,13 @@ import {Certificate} from '../../frontend/js/certificate.js';
 import {HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS} from '../../frontend/js/heartbeat.js';
 import {FULL_SIZE_AFTER_MS} from '../../frontend/js/media.js';
 import {CallSession} from '../../frontend/js/session.js';
-import {FakeMediaDevices, FakePeerConnection, FakeStorage, FakeWebSocket} from './fakes.mjs';
+import {FakeMediaDevices, FakeStorage, FakeWebSocket, QuickPeerConnection, settle} from './fakes.mjs';
 
 const ROOM = 'abcd-efgh-jkmn';
 const TURN = [{urls: ['turn:turn.test:3478'], username: '100:a', credential: 'c1'}];
 const FRESH_TURN = [{urls: ['turn:turn.test:3478'], username: '200:a', credential: 'c2'}];
 const HOUR_MS = 60 * 60 * 1000;
 
-class QuickPeerConnection extends FakePeerConnection {
-  static made = [];
-
-  constructor(configuration) {
-    super(configuration);
-    QuickPeerConnection.made.push(this);
-  }
-
-  tick() {
-    return Promise.resolve();
-  }
-}
-
-const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 function makeSession({probe = undefined} = {}) {
   const sockets = FakeWebSocket.instances = [];

@@ -4,28 +4,12 @@ import assert from 'node:assert/strict';
 import {test} from 'node:test';
 
 import {CallSession} from '../../frontend/js/session.js';
-import {FakeLocks, FakeMediaDevices, FakePeerConnection, FakeStorage, FakeStream, FakeTrack,
-  FakeWebSocket} from './fakes.mjs';
+import {FakeLocks, FakeMediaDevices, FakeStorage, FakeStream, FakeTrack, FakeWebSocket,
+  QuickPeerConnection, settle} from './fakes.mjs';
 
 const ROOM = 'abcd-efgh-jkmn';
 const TURN = [{urls: ['turn:turn.test:3478'], username: 'u1', credential: 'c1'}];
 
-/** Descriptions settle within one turn of the microtask queue, so timers can be mocked. */
-class QuickPeerConnection extends FakePeerConnection {
-  static made = [];
-
-  constructor(configuration) {
-    super(configuration);
-    QuickPeerConnection.made.push(this);
-  }
-
-  tick() {
-    return Promise.resolve();
-  }
-}
-
-/** Let every pending promise settle (media, descriptions, verification digests). */
-const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 function makeSession({storage = new FakeStorage(), locks = undefined} = {}) {
   const sockets = FakeWebSocket.instances = [];
