@@ -29,7 +29,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.deploy.image import SUITE, debian_mirror
+from tests.deploy.image import DEBIAN_12, debian_mirror
 
 CACHE_DIR = Path(os.environ.get("VISAVIS_TEST_CACHE", "/var/cache/visavis")) / "compose"
 DATA_ROOT = CACHE_DIR / "docker"
@@ -166,7 +166,7 @@ def build_base_image(engine: Engine) -> None:
     rootfs = Path(tempfile.mkdtemp(prefix="base-rootfs-", dir=CACHE_DIR))
     try:
         done = subprocess.run(
-            ["debootstrap", "--variant=minbase", SUITE, str(rootfs), debian_mirror()],
+            ["debootstrap", "--variant=minbase", DEBIAN_12.suite, str(rootfs), debian_mirror()],
             capture_output=True,
             text=True,
             timeout=900,
