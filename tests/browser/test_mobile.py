@@ -38,6 +38,11 @@ def test_a_call_on_a_phone_in_portrait(new_page) -> None:
     host.click("#new-meeting")
     host.wait_for_function("document.getElementById('lobby-video').videoWidth > 0")
     expect_fits(host, scrolls=True)
+    # Join now is on the first screen: devices and the connection check come after it.
+    join_bottom = host.evaluate(
+        "document.getElementById('join-now').getBoundingClientRect().bottom"
+    )
+    assert join_bottom <= 844, join_bottom
     screenshot(host, "lobby-phone")
     host.click("#join-now")
     expect(host.locator("#meeting-code")).to_have_text(CODE, timeout=10_000)
