@@ -13,9 +13,11 @@ import json
 import os
 import platform
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -196,6 +198,14 @@ def signaling_venv(tmp_path_factory) -> Path:
     )
     assert install.returncode == 0, install.stdout[-3000:] + install.stderr[-3000:]
     return venv
+
+
+@pytest.fixture
+def sockets() -> Iterator[Path]:
+    """A short folder for the unix sockets behind the router (108 bytes at most)."""
+    folder = Path(tempfile.mkdtemp(prefix="vvcompose-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

@@ -44,7 +44,7 @@ def pebble_config(workdir) -> dict:
 
 
 def test_certbot_service_gets_a_certificate_through_nginx_into_the_tls_volume(
-    site, tmp_path, namespace
+    site, tmp_path, namespace, sockets
 ):
     certbot_service = load_compose()["services"]["certbot"]
     assert certbot_service["entrypoint"] == ["/bin/sh", "/compose/certbot.sh"]
@@ -56,7 +56,7 @@ def test_certbot_service_gets_a_certificate_through_nginx_into_the_tls_volume(
         capture_output=True,
     )
     self_signed = (tls / "cert.pem").read_bytes()
-    wrapper = nginx_wrapper(replace(site, volumes={**site.volumes, "tls": tls}), tmp_path)
+    wrapper = nginx_wrapper(replace(site, volumes={**site.volumes, "tls": tls}), tmp_path, sockets)
     config = tmp_path / "pebble.json"
     config.write_text(json.dumps(pebble_config(tmp_path)))
     letsencrypt = tmp_path / "letsencrypt"

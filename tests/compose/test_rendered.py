@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -66,14 +63,6 @@ def healthcheck(service: str) -> list[str]:
     test = load_compose()["services"][service]["healthcheck"]["test"]
     assert test[0] == "CMD"
     return test[1:]
-
-
-@pytest.fixture
-def sockets() -> Iterator[Path]:
-    """A short folder for the unix sockets behind the router (108 bytes at most)."""
-    folder = Path(tempfile.mkdtemp(prefix="vvcompose-"))
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 def nginx_wrapper(site: Site, workdir: Path, sockets: Path) -> Path:
