@@ -19,6 +19,10 @@ from test_host import turn_credentials
 
 TURNS_PORT = 5349
 SSLYZE_TIMEOUT = 900  # seconds: three targets scanned at once take minutes on a busy host
+# coturn sometimes lets sslyze's CCS-injection probe time out (seen on a Debian 13 host in
+# Let's Encrypt mode, the slow rerun too): a target whose scan did not complete gets this
+# many reruns alone; a scan that never completes still fails.
+SLOW_ATTEMPTS = 2
 
 
 def needs_turns_on_443(site) -> None:
@@ -92,9 +96,12 @@ def test_tls_passes_mozillas_intermediate_profile(site):
     # A scan cut short by a busy server (a timeout in one of its many probes) runs again,
     # alone and with fewer connections at once, as sslyze advises.
     for target in [t for t, issues in verdicts.items() if "scan: did not complete" in issues]:
-        again, more = scan(site, [target], "--slow_connection")
-        verdicts.update(again)
-        output += more
+        for _ in range(SLOW_ATTEMPTS):
+            again, more = scan(site, [target], "--slow_connection")
+            verdicts.update(again)
+            output += more
+            if "scan: did not complete" not in again[target]:
+                break
     # Only a self-signed certificate may fail, and only for being self-signed.
     tolerated = () if site.letsencrypt else ("certificate_path_validation:",)
     problems = {
