@@ -11,8 +11,9 @@ import pytest
 
 from tests.templates import render_templates
 
-# The facts a cloud VM reports: only its private address is on an interface.
-CLOUD_FACTS = {"default_ipv4": {"address": "10.0.0.5"}}
+# The facts a cloud VM reports: only its inside address is on an interface (a test address
+# stands for the private one, as in the NAT lab: tests/network/cloud_nat.py).
+CLOUD_FACTS = {"default_ipv4": {"address": "198.18.10.10"}}
 SITE = {
     "visavis_domain": "visavis.test",
     "coturn_static_auth_secret": "secret",
@@ -31,8 +32,8 @@ def nat_lines(tmp_path, **variables) -> list[str]:
 @pytest.mark.parametrize(
     ("setting", "expected"),
     [
-        ("203.0.113.7", "203.0.113.7/10.0.0.5"),  # the private part detected
-        ("203.0.113.7/10.0.0.9", "203.0.113.7/10.0.0.9"),  # written out: taken as it is
+        ("203.0.113.7", "203.0.113.7/198.18.10.10"),  # the private part detected
+        ("203.0.113.7/198.18.10.11", "203.0.113.7/198.18.10.11"),  # written out: taken as it is
     ],
 )
 def test_the_public_address_alone_gets_the_detected_private_one(tmp_path, setting, expected):
