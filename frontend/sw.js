@@ -8,11 +8,11 @@
 //
 // Update rule: a new sw.js (a new VERSION: any shell file changed) installs in the
 // background and waits. It takes over when the old one's tabs are all closed, or when a
-// page opened at the home page asks (main.js, on load) and no tab is at a meeting's
-// address: never while a call may be running. Then the old caches are deleted.
+// page opened at the home page asks (main.js, on load) and no tab is in a call: a tab in a
+// call holds the Web Lock 'visavis-call' (js/call-lock.js). Then the old caches go.
 
 // shell: written by `make shell` (tools/shell.mjs): do not edit by hand.
-const VERSION = 'db734d5b388e';
+const VERSION = '3fe747c9fa45';
 const SHELL = [
   '/',
   '/offline.html',
@@ -22,6 +22,7 @@ const SHELL = [
   '/icons/icon-512.png',
   '/icons/maskable-512.png',
   '/css/app.css',
+  '/js/call-lock.js',
   '/js/call.js',
   '/js/certificate.js',
   '/js/chat.js',
@@ -63,7 +64,7 @@ const SHELL = [
 // end of shell
 
 const CACHE = `visavis-shell-${VERSION}`;
-const MEETING = /^\/[a-hjkmnp-z]{4}-[a-hjkmnp-z]{4}-[a-hjkmnp-z]{4}$/;
+const CALL_LOCK = 'visavis-call'; // js/call-lock.js
 // Navigations offline: the home page from the cache, any other address the offline page.
 const OFFLINE_HOME = new Set(['/', '/enrol']);
 
@@ -83,10 +84,10 @@ self.addEventListener('message', (event) => {
   if (event.data === 'takeover') event.waitUntil(takeOver());
 });
 
-/** Become the active worker unless some tab is at a meeting's address (maybe in a call). */
+/** Become the active worker unless some tab is in a call (holds or waits for CALL_LOCK). */
 async function takeOver() {
-  const tabs = await self.clients.matchAll({type: 'window', includeUncontrolled: true});
-  if (tabs.some((tab) => MEETING.test(new URL(tab.url).pathname))) return;
+  const {held = [], pending = []} = await self.navigator.locks?.query() ?? {};
+  if ([...held, ...pending].some((lock) => lock.name === CALL_LOCK)) return;
   await self.skipWaiting();
 }
 

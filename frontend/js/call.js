@@ -1,6 +1,7 @@
 // The call, loaded by main.js when a meeting is near: one call session (session.js), the
 // views that render it, the controls, routing and shortcuts that drive it, and the browser
 // tests' handle.
+import {holdCallLock} from './call-lock.js';
 import {bindConnectionCheck} from './connection-view.js';
 import {bindControls} from './controls.js';
 import {renderSession} from './render.js';
@@ -28,6 +29,7 @@ export function startCall(hosts) {
   hosts.watch(session, router);
   bindShortcuts(document, () => session.inCall);
   bindConnectionCheck(session, () => router.room);
+  holdCallLock(session); // the service worker updates between calls only
 
   /** @type {{type?: string, addEventListener?: Function}|undefined} Network Information API */
   const connection = /** @type {any} */ (navigator).connection;

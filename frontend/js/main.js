@@ -10,7 +10,7 @@ import * as ui from './ui.js';
 
 // call.js's static graph minus what the home page already has: preloaded together, so the
 // call does not wait one round trip per import level (tests/frontend/preload.test.mjs).
-const CALL_MODULES = ['call.js', 'connection-view.js', 'controls.js', 'chat.js', 'session.js',
+const CALL_MODULES = ['call.js', 'call-lock.js', 'connection-view.js', 'controls.js', 'chat.js', 'session.js',
   'link.js', 'media.js', 'facts.js', 'spare-peer.js', 'certificate.js', 'peer.js',
   'control-channel.js', 'ice-recovery.js', 'signal-post.js', 'verification.js', 'phases.js',
   'local-media.js', 'seat-claim.js', 'seat-store.js', 'server-frames.js', 'errors.js',
@@ -74,7 +74,7 @@ if (deepLink) {
 
 // The service worker (sw.js): the app shell offline. Registered after the page has loaded,
 // so it takes nothing from the first load. A new version waiting is told to take over from
-// the home page only, and refuses while any tab is in a meeting (sw.js).
+// the home page only, and refuses while any tab is in a call (sw.js, call-lock.js).
 addEventListener('load', () => {
   navigator.serviceWorker?.register('/sw.js').then((registration) => {
     if (!deepLink) registration.waiting?.postMessage('takeover');

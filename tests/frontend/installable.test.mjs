@@ -53,3 +53,8 @@ test('the manifest names existing icons of the sizes it states, one maskable', (
   assert.ok(sizes.includes('192x192') && sizes.includes('512x512'));
   assert.ok(manifest.icons.some((icon) => icon.purpose === 'maskable'));
 });
+
+test('sw.js looks for the lock call-lock.js holds during a call', async () => {
+  const {CALL_LOCK} = await import('../../frontend/js/call-lock.js');
+  assert.match(read('sw.js').toString(), new RegExp(`const CALL_LOCK = '${CALL_LOCK}';`));
+});
