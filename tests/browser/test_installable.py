@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Page, Playwright, expect
 
-from tests.browser.steps import CODE, own_server
+from tests.browser.steps import CODE, own_server, screenshot
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 
 FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
@@ -99,6 +99,7 @@ def test_a_second_load_works_offline(context, server_url) -> None:
     page.goto(f"{server_url}/abcd-efgh-jkmn")
     expect(page.locator("#offline-title")).to_have_text("You are offline")
     expect(page.locator("#offline-retry")).to_be_visible()
+    screenshot(page, "installable")
     # Back online, the same address is the meeting's lobby (not a cached offline page).
     context.set_offline(False)
     page.wait_for_load_state()  # the page tries again by itself when back online
