@@ -134,7 +134,30 @@ def test_the_worker_caches_the_shell_only(context, server_url) -> None:
     assert not any(CODE.match(path.strip("/")) for path in paths)
 
 
-def test_a_new_version_takes_over_on_the_next_load_never_during_a_call(context, tmp_path) -> None:
+def deploy_next_version(client: Path) -> None:
+    """A deploy: a new version of the client, so a new sw.js."""
+    worker = client / "sw.js"
+    source = worker.read_text()
+    worker.write_text(source.replace("const VERSION = '", "const VERSION = 'next-", 1))
+
+
+def test_a_new_version_takes_over_on_the_next_load_of_the_home_page(context, tmp_path) -> None:
+    client = tmp_path / "frontend"
+    shutil.copytree(FRONTEND, client)
+    with own_server(tmp_path, VISAVIS_FRONTEND_DIR=str(client)) as server:
+        home = installed(context, f"{server.url}/")
+        deploy_next_version(client)
+        home.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.update())")
+        until(home, WAITING)  # installed in the background, not yet in charge
+        assert len(home.evaluate(CACHED)) == 2
+
+        home.reload()  # the next load asks it to take over (main.js)
+        until(home, TAKEN_OVER)
+        names = list(home.evaluate(CACHED))
+        assert len(names) == 1 and names[0].startswith(f"{SHELL_CACHE}next-"), names
+
+
+def test_a_new_version_does_not_take_over_while_a_tab_is_in_a_call(context, tmp_path) -> None:
     client = tmp_path / "frontend"
     shutil.copytree(FRONTEND, client)
     with own_server(tmp_path, VISAVIS_FRONTEND_DIR=str(client)) as server:
@@ -147,10 +170,7 @@ def test_a_new_version_takes_over_on_the_next_load_never_during_a_call(context, 
         call.click("#join-now")
         expect(call.locator("#meeting-code")).to_have_text(CODE, timeout=10_000)
 
-        # A deploy: a new version of the client, so a new sw.js.
-        worker = client / "sw.js"
-        source = worker.read_text()
-        worker.write_text(source.replace("const VERSION = '", "const VERSION = 'next-", 1))
+        deploy_next_version(client)
         home.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.update())")
         until(home, WAITING)
         # The next load of the home page asks it to take over: refused, a call is running.
@@ -160,11 +180,3 @@ def test_a_new_version_takes_over_on_the_next_load_never_during_a_call(context, 
         assert home.evaluate(WAITING), "a new version took over while a call was running"
         assert set(home.evaluate(CACHED)) >= first, "the running version's cache was deleted"
         expect(call.locator("#call-view")).to_be_visible()
-
-        # The call ends (the tab goes home): the next load of the home page takes it over.
-        call.click("#hang-up")
-        call.close()
-        home.reload()
-        until(home, TAKEN_OVER)
-        names = list(home.evaluate(CACHED))
-        assert len(names) == 1 and names[0].startswith(f"{SHELL_CACHE}next-"), names
