@@ -22,7 +22,7 @@ TEST_FILES :=
 # Operator verbs (deploy, verify) and their test needs live beside the playbook.
 -include infra/make/*.mk
 
-.PHONY: help run test check lint typecheck fuzz system-test-deps clean
+.PHONY: help run test check lint typecheck fuzz system-test-deps clean shell
 
 help:
 	@echo "make run             serve visavis on https://localhost:8443 (self-signed certificate)"
@@ -33,6 +33,7 @@ help:
 	@echo "make typecheck-js    TypeScript's checkJs over frontend/js (npm dev tool only)"
 	@echo "make crossbrowser    Firefox ESR and Chromium calling each other (root: a network namespace)"
 	@echo "make fuzz            the property-based session fuzzer with many examples (FUZZ_EXAMPLES)"
+	@echo "make shell           after changing frontend/: the service worker's file list and version"
 	@echo "make bench           call set-up, signaling capacity and client weight (docs/performance.md)"
 	@echo "make deploy HOST=... DOMAIN=...   provision a host (docs/operating.md)"
 	@echo "make verify HOST=...              check a deployed host with testinfra"
@@ -84,7 +85,7 @@ system-test-deps:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEST_APT_PACKAGES) >/dev/null; \
 	fi
 
-PY_SOURCES := signaling tests bench infra compose
+PY_SOURCES := signaling tests bench infra compose tools
 # The fast tier drives these for real (redis-server for the Redis hub, turnserver for
 # credentials); `make system-test-deps` installs them once, as root.
 CHECK_COMMANDS := node redis-server turnserver
@@ -140,5 +141,9 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
 .PHONY: typecheck-js
+# The service worker's app shell (frontend/sw.js): its file list and version, a hash of them.
+shell:
+	node tools/shell.mjs
+
 typecheck-js: node_modules/.package-lock.json
 	npx --no-install tsc -p tsconfig.json

@@ -107,12 +107,24 @@ def rows(results: dict[str, dict]) -> list[tuple[str, str, str, str]]:
         kb = weight["html_js_css_gzip9_bytes"] / 1000
         table.append(
             (
-                "client weight (HTML + JS + CSS)",
+                "client weight, first load (HTML + JS + CSS)",
                 f"{weight['html_js_css_bytes'] / 1000:.1f} KB raw, {kb:.1f} KB gzipped "
                 f"({weight['html_js_css_gzip1_bytes'] / 1000:.1f} KB at gzip level 1); "
                 f"{weight['requests']} requests",
                 f"≤ {TARGETS['client_gzip_kb']} KB gzipped",
                 _verdict(kb, TARGETS["client_gzip_kb"]),
+            )
+        )
+    full = (weight or {}).get("full")
+    if full:
+        table.append(
+            (
+                "client weight, full (a meeting's lobby)",
+                f"{full['html_js_css_bytes'] / 1000:.1f} KB raw, "
+                f"{full['html_js_css_gzip9_bytes'] / 1000:.1f} KB gzipped; "
+                f"{full['requests']} requests",
+                "—",
+                "figure only",
             )
         )
     return table

@@ -1,7 +1,12 @@
-"""Client weight: what a browser downloads to render the home page, raw and gzipped.
+"""Client weight: what a browser downloads, raw and gzipped, for two loads.
 
-Chromium opens the home page from the real server and every request it makes is counted
-(Playwright's request and response events) until the network is idle. Sizes are of the
+FIRST LOAD: the home page (`/`) until the network is idle, the budget's figure (docs/
+performance.md). FULL: a meeting's address opened directly until its lobby shows and the
+network is idle: the home page's files and everything the call loads with it.
+
+Chromium opens each from the real server in a fresh profile and every request the page
+makes is counted (Playwright's request and response events); the service worker's own
+fetches (its shell copy, after the load) are not the page's. Sizes are of the
 response bodies as served (the server does not compress); gzipped sizes are what gzip at
 level 9 (e.g. nginx `gzip_static` with files compressed ahead) and at level 1 (nginx's
 default `gzip_comp_level`) make of each body.
@@ -19,14 +24,20 @@ from .callsetup import CHROMIUM, CHROMIUM_ARGS
 CODE_TYPES = ("document", "script", "stylesheet")
 
 
-def measure(url: str) -> dict:
+MEETING = "/abcd-efgh-jkmn"  # any well-formed code: the lobby opens without the server
+
+
+def measure(url: str, path: str = "/", ready: str = "#new-meeting") -> dict:
+    """The requests of one load of `path` until the network is idle and `ready` shows."""
     from playwright.sync_api import sync_playwright
 
     requests: list[dict] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            context = browser.new_context(ignore_https_errors=True)
+            context = browser.new_context(
+                ignore_https_errors=True, permissions=["camera", "microphone"]
+            )
             page = context.new_page()
 
             def finished(request) -> None:
@@ -44,8 +55,9 @@ def measure(url: str) -> dict:
                 )
 
             page.on("requestfinished", finished)
-            page.goto(f"{url}/", wait_until="networkidle")
-            page.wait_for_selector("#new-meeting", state="visible")
+            page.goto(f"{url}{path}", wait_until="networkidle")
+            page.wait_for_selector(ready, state="visible")
+            page.wait_for_load_state("networkidle")
             context.close()
         finally:
             browser.close()
@@ -55,6 +67,7 @@ def measure(url: str) -> dict:
         return sum(item[key] for item in items)
 
     return {
+        "page": path,
         "requests": len(requests),
         "requests_by_type": {
             kind: sum(1 for r in requests if r["type"] == kind)
@@ -72,8 +85,9 @@ def measure(url: str) -> dict:
 def run(workdir: Path, broker: str | None = None, server_dir: Path | None = None) -> dict:
     with common.signaling_server(workdir, broker=broker, server_dir=server_dir) as server:
         return {
-            "page": "/",
             "server": "python -m signaling (plain HTTP on 127.0.0.1)",
             "from": str(server_dir or common.REPO_ROOT),
+            # The first load at the top level, as before (bench/report.py, bench/compare.py).
             **measure(server.url),
+            "full": measure(server.url, MEETING, "#lobby-view"),
         }

@@ -73,6 +73,25 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def favicon(request: Request) -> Response:
         return FileResponse(settings.frontend_dir / "favicon.svg")
 
+    def app_file(name: str, **options: object) -> Response:
+        # A custom VISAVIS_FRONTEND_DIR may lack the installable app's files: 404, not 500.
+        path = settings.frontend_dir / name
+        if not path.is_file():
+            raise HTTPException(404)
+        return FileResponse(path, **options)  # type: ignore[arg-type]
+
+    # The installable app (frontend/sw.js, docs/architecture.md). The worker is checked for
+    # a new version at every visit: never from the HTTP cache.
+    async def service_worker(request: Request) -> Response:
+        no_cache = {"Cache-Control": "no-cache"}
+        return app_file("sw.js", media_type="text/javascript", headers=no_cache)
+
+    async def manifest(request: Request) -> Response:
+        return app_file("manifest.webmanifest", media_type="application/manifest+json")
+
+    async def offline_page(request: Request) -> Response:
+        return app_file("offline.html")
+
     async def enrol_page(request: Request) -> Response:
         # `/enrol#<token>`: the token stays in the fragment, out of every server's logs.
         return FileResponse(index)
@@ -159,6 +178,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Mount("/js", StaticFiles(directory=static / "js"), name="js"),
             Mount("/css", StaticFiles(directory=static / "css"), name="css"),
             Route("/favicon.svg", favicon),
+            Route("/sw.js", service_worker),
+            Route("/manifest.webmanifest", manifest),
+            Route("/offline.html", offline_page),
+            Mount("/icons", StaticFiles(directory=static / "icons", check_dir=False), name="icons"),
             Route("/{path:path}", deep_link),
         ],
         exception_handlers={status.HTTP_404_NOT_FOUND: not_found},

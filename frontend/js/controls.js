@@ -1,10 +1,8 @@
 // The person's clicks, forms and pickers, each turned into one call-session action or a
 // purely visual change (panels, copy, unmute). No call logic here.
 import * as chat from './chat.js';
-import {parseRoomCode} from './codes.js';
 import {buttonById} from './dom.js';
 import * as lobby from './lobby.js';
-import {strings} from './strings.js';
 import * as ui from './ui.js';
 
 /**
@@ -13,18 +11,7 @@ import * as ui from './ui.js';
  */
 export function bindControls(session, router) {
   const media = session.media;
-  // Home and lobby
-  ui.onClick('new-meeting', () => session.openLobby(null));
-  ui.onJoin((text) => {
-    const room = parseRoomCode(text);
-    if (!room) {
-      ui.setHomeError(strings.badCode);
-      ui.focusJoinCode();
-      return;
-    }
-    ui.setHomeError();
-    router.lobby(room);
-  });
+  // The lobby ("New meeting" and the join form are main.js's: they load this module)
   ui.onClick('join-now', () => session.join(lobby.displayName()));
   // Pointing at Join (or tabbing to it) opens again a socket the server closed as idle.
   for (const intent of ['pointerenter', 'focus']) {

@@ -9,11 +9,12 @@ import {strings} from './strings.js';
 import * as ui from './ui.js';
 
 /**
- * @param {import('./session.js').CallSession} session
- * @param {{home: () => void}} router
+ * Bind the host bar and the enrolment panel; the call, loaded later, is watched through
+ * the returned `watch(session, router)`.
  * @param {{location: Location, history: History}} page
+ * @returns {{watch: (session: EventTarget, router: {home: () => void}) => void}}
  */
-export function bindHosts(session, router, {location, history}) {
+export function bindHosts({location, history}) {
   const browser = {fetch: globalThis.fetch.bind(globalThis),
     credentials: globalThis.navigator.credentials ?? null};
   /** @type {import('./passkeys.js').HostState} */
@@ -49,13 +50,15 @@ export function bindHosts(session, router, {location, history}) {
     refusedHere();
   }, {capture: true});
   // The server's word wins: a host removed or signed out meanwhile ends up here.
-  onDetail(session, 'callerror', (/** @type {{key: string}} */ {key}) => {
-    if (key !== 'hostsOnly') return;
-    state = {...state, access: 'hosts', host: null};
-    router.home();
-    render();
-    refusedHere();
-  });
+  /** @type {(session: EventTarget, router: {home: () => void}) => void} */
+  const watch = (session, router) => onDetail(session, 'callerror',
+    (/** @type {{key: string}} */ {key}) => {
+      if (key !== 'hostsOnly') return;
+      state = {...state, access: 'hosts', host: null};
+      router.home();
+      render();
+      refusedHere();
+    });
 
   ui.onClick('sign-in', async () => {
     say();
@@ -72,7 +75,7 @@ export function bindHosts(session, router, {location, history}) {
     render();
   });
 
-  if (location.pathname !== '/enrol') return;
+  if (location.pathname !== '/enrol') return {watch};
   // The token lives in the fragment: never sent to a server, and gone from the address bar.
   const token = location.hash.slice(1);
   history.replaceState(null, '', '/');
@@ -88,4 +91,5 @@ export function bindHosts(session, router, {location, history}) {
       byId('enrol-error').textContent = explain(error);
     }
   });
+  return {watch};
 }

@@ -1,65 +1,82 @@
-// Boot: one call session (session.js), the views that render it, the controls, routing
-// and shortcuts that drive it, and the browser tests' handle.
-import {bindConnectionCheck} from './connection-view.js';
-import {bindControls} from './controls.js';
+// Boot: the home page (new meeting, join by code, hosts). The call itself (call.js and the
+// session, peer, socket, lobby it imports) is fetched when a meeting is opened directly, or
+// when the person points at or focuses "New meeting" or the code field: the home page's
+// first load stays small (docs/performance.md) and starting a call does not wait for it.
+import {parseRoomCode} from './codes.js';
+import {byId} from './dom.js';
 import {bindHosts} from './host-view.js';
-import {renderSession} from './render.js';
-import {routeSession} from './routing.js';
-import {CallSession} from './session.js';
-import {bindShortcuts} from './shortcuts.js';
-import {serverAnswers, socketUrl} from './signaling.js';
+import {strings} from './strings.js';
 import * as ui from './ui.js';
 
-const session = new CallSession({
-  url: socketUrl(location),
-  probe: serverAnswers, // tells a refused socket (wrong VISAVIS_PUBLIC_URL) from a lost one
-  // Test and debug only: `?relay=1` allows relayed candidates alone (forces the TURN path).
-  relayOnly: new URLSearchParams(location.search).get('relay') === '1',
+// call.js's static graph minus what the home page already has: preloaded together, so the
+// call does not wait one round trip per import level (tests/frontend/preload.test.mjs).
+const CALL_MODULES = ['call.js', 'call-lock.js', 'connection-view.js', 'controls.js', 'chat.js', 'session.js',
+  'link.js', 'media.js', 'facts.js', 'spare-peer.js', 'certificate.js', 'peer.js',
+  'control-channel.js', 'ice-recovery.js', 'signal-post.js', 'verification.js', 'phases.js',
+  'local-media.js', 'seat-claim.js', 'seat-store.js', 'server-frames.js', 'errors.js',
+  'signaling.js', 'heartbeat.js', 'lobby.js', 'render.js', 'routing.js', 'shortcuts.js'];
+
+const page = {location, history};
+const hosts = bindHosts(page);
+/** @type {Promise<{session: import('./session.js').CallSession, router: ReturnType<import('./routing.js').routeSession>}>|null} */
+let call = null;
+
+/** The call, started once: its modules fetched all at once, then the session created. */
+function loadCall() {
+  if (call) return call;
+  for (const name of CALL_MODULES) {
+    document.head.append(Object.assign(document.createElement('link'),
+      {rel: 'modulepreload', href: `/js/${name}`}));
+  }
+  call = import('./call.js').then(({startCall}) => startCall(hosts));
+  call.catch(() => {
+    call = null; // offline or a failed fetch: the next click tries again
+  });
+  return call;
+}
+
+/** Run `action` once the call is loaded; a call that cannot load says so on the home page. */
+async function withCall(action) {
+  try {
+    action(await loadCall());
+  } catch {
+    ui.setHomeError(strings.callLoadFailed);
+  }
+}
+
+// Pointing at, touching or tabbing to the way into a call starts fetching it.
+for (const id of ['new-meeting', 'join-code']) {
+  for (const intent of ['pointerenter', 'touchstart', 'focus']) {
+    byId(id).addEventListener(intent, loadCall);
+  }
+}
+ui.onClick('new-meeting', () => withCall(({session}) => session.openLobby(null)));
+ui.onJoin((text) => {
+  const room = parseRoomCode(text);
+  if (!room) {
+    ui.setHomeError(strings.badCode);
+    ui.focusJoinCode();
+    return;
+  }
+  ui.setHomeError();
+  withCall(({router}) => router.lobby(room));
 });
 
 ui.localize();
-renderSession(session, location.origin);
-const router = routeSession(session, {location, history, window});
-bindControls(session, router);
-bindHosts(session, router, {location, history});
-bindShortcuts(document, () => session.inCall);
-bindConnectionCheck(session, () => router.room);
-
-/** @type {{type?: string, addEventListener?: Function}|undefined} Network Information API */
-const connection = /** @type {any} */ (navigator).connection;
-let networkType = connection?.type;
-/**
- * Back online, or on another network (Wi-Fi to mobile). Chromium also reports mere speed
- * estimates as a change: those restart ICE only when the call is not connected.
- */
-function networkChanged({type: event}) {
-  const moved = event === 'online' || connection?.type !== networkType;
-  networkType = connection?.type;
-  session.networkChanged(moved);
+const deepLink = parseRoomCode(location.href);
+if (deepLink) {
+  withCall(({session}) => session.open(deepLink)).then(() => {
+    if (!call) ui.showView('home', {focus: false}); // could not load: the home page says why
+  });
+} else {
+  ui.showView('home', {focus: false});
 }
-window.addEventListener('online', networkChanged);
-connection?.addEventListener?.('change', networkChanged);
-// After sleep or a long time in the background the socket may be dead yet OPEN: ask now.
-window.addEventListener('pageshow', () => session.checkServer());
-document.addEventListener('visibilitychange', () => {
-  if (document.visibilityState === 'visible') session.checkServer();
-});
-window.addEventListener('pagehide', () => session.pageHidden());
 
-// Read-only handle for the browser tests (tests/browser/), not an API: the current
-// RTCPeerConnection, whether the server holds our seat, and a forced ICE restart.
-Object.defineProperty(window, 'visavis', {
-  value: Object.freeze({
-    get peerConnection() {
-      return session.peerConnection;
-    },
-    get seated() {
-      return session.seated;
-    },
-    restartIce: () => session.restartIce(),
-  }),
+// The service worker (sw.js): the app shell offline. Registered after the page has loaded,
+// so it takes nothing from the first load. A new version waiting is told to take over from
+// the home page only, and refuses while any tab is in a call (sw.js, call-lock.js).
+addEventListener('load', () => {
+  navigator.serviceWorker?.register('/sw.js').then((registration) => {
+    if (!deepLink) registration.waiting?.postMessage('takeover');
+  }, () => {});
 });
-
-const deepLink = router.room;
-if (deepLink) session.open(deepLink);
-else ui.showView('home', {focus: false});

@@ -143,4 +143,11 @@ export const strings = {
 
   leftTitle: 'You left the meeting',
   rejoin: 'Rejoin',
+
+  // Installable app and offline (issue 21: main.js, offline.html, manifest.webmanifest)
+  callLoadFailed: 'The call could not be loaded: you may be offline. Check your connection and try again.',
+  offlineTitle: 'You are offline',
+  offlineText: 'visavis needs a connection to the internet to make calls. This page will try again when you are back online.',
+  offlineRetry: 'Try again',
+  appDescription: 'Private video calls between two people, straight from the browser.',
 };

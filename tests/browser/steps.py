@@ -1,5 +1,5 @@
 """Steps the browser tests share: start a meeting, join it, watch the remote video, and
-reach into the page through its test handle (`window.visavis`, see frontend/js/main.js)."""
+reach into the page through its test handle (`window.visavis`, see frontend/js/call.js)."""
 
 from __future__ import annotations
 

@@ -39,3 +39,20 @@ def test_the_client_modules_are_served(http):
 
     assert response.status_code == 200
     assert "javascript" in response.headers["content-type"]
+
+
+def test_the_installable_apps_files_are_served_with_their_content_types(http):
+    expected = {
+        "/manifest.webmanifest": "application/manifest+json",
+        "/sw.js": "text/javascript",
+        "/offline.html": "text/html",
+        "/icons/icon-192.png": "image/png",
+        "/icons/maskable-512.png": "image/png",
+    }
+    for path, content_type in expected.items():
+        response = http.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["content-type"].startswith(content_type), path
+    # A new worker must be seen at the next visit: the browser may not keep sw.js.
+    assert http.get("/sw.js").headers["cache-control"] == "no-cache"
+    assert http.get("/manifest.webmanifest").json()["start_url"] == "/"

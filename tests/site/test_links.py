@@ -100,3 +100,20 @@ def test_the_connection_checks_ice_servers_are_answered_by_signaling(sites, site
     assert answer.status_code == 200, answer.text[:200]
     assert answer.json() == {"ice_servers": []}  # none configured here
     assert answer.headers["cache-control"] == "no-store"
+
+
+@pytest.mark.parametrize("site", ["make run", "nginx"])
+def test_the_installable_apps_files_have_their_types_and_the_worker_is_not_cached(sites, site):
+    manifest = sites[site].get("/manifest.webmanifest")
+    worker = sites[site].get("/sw.js")
+    icon = sites[site].get("/icons/icon-192.png")
+
+    assert manifest.status_code == 200
+    assert manifest.headers["content-type"].startswith("application/manifest+json")
+    assert worker.status_code == 200 and "javascript" in worker.headers["content-type"]
+    assert "no-cache" in worker.headers["cache-control"]
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/png"
+    assert sites[site].get("/offline.html").status_code == 200
+    if site == "nginx":  # the site's security headers are not lost in these locations
+        assert "default-src 'self'" in worker.headers["content-security-policy"]
+        assert "default-src 'self'" in manifest.headers["content-security-policy"]
