@@ -107,18 +107,10 @@ check: lint typecheck typecheck-js
 	$(PY) -m pytest tests/unit tests/service
 
 # Everything: the fast tier first, then the suites that need root, browsers and hosts.
-# The deployment suite (booted hosts: mostly waiting on boots, dpkg and Ansible) runs beside
-# the other suites, which take the other core; its output is printed after theirs.
 test: system-test-deps $(VENV)/.test
 	$(MAKE) check
-	@log=$$(mktemp --suffix=-visavis-deploy.log); \
-	$(PY) -m pytest tests/deploy >"$$log" 2>&1 & deploy=$$!; \
-	$(PY) -m pytest --ignore=tests/unit --ignore=tests/service --ignore=tests/deploy; others=$$?; \
-	$(MAKE) crossbrowser; crossbrowser=$$?; \
-	wait $$deploy; deployed=$$?; \
-	echo "=== tests/deploy (ran beside the suites above) ==="; cat "$$log"; rm -f "$$log"; \
-	echo "exit status: other suites $$others, crossbrowser $$crossbrowser, deploy $$deployed"; \
-	test $$others = 0 && test $$crossbrowser = 0 && test $$deployed = 0
+	$(PY) -m pytest --ignore=tests/unit --ignore=tests/service
+	$(MAKE) crossbrowser
 
 # Firefox ESR and Chromium calling each other (puppeteer-core, an npm development tool),
 # in a network namespace of their own with only loopback: the browsers try no other
