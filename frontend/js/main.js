@@ -18,6 +18,8 @@ const session = new CallSession({
 });
 
 ui.localize();
+// The person's language (i18n.js, a request of its own; English needs no file).
+import('./i18n.js').then((i18n) => i18n.startLanguages());
 renderSession(session, location.origin);
 const router = routeSession(session, {location, history, window});
 bindControls(session, router);
