@@ -120,8 +120,11 @@ export async function startLanguages(navigatorLike = navigator) {
   const tag = storedChoice() ?? matchLanguage(navigatorLike.languages ?? []);
   byId('home-view').prepend(makePicker());
   byId('lobby-view').append(makePicker());
-  if (tag === FALLBACK) return FALLBACK;
   const root = document.documentElement;
+  if (tag === FALLBACK) {
+    root.dir = 'ltr';
+    return FALLBACK;
+  }
   root.classList.add('translating');
   const grace = setTimeout(() => root.classList.remove('translating'), LOAD_GRACE_MS);
   const shown = await applyLanguage(tag);
