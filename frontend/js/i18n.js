@@ -2,10 +2,10 @@
 // browser's languages), swaps the sentences of strings.js in place (every module reads
 // `strings[key]` when it renders, so it keeps working unchanged), sets `<html lang dir>`,
 // re-renders the text on screen without touching the call, and offers a picker on the home
-// page and in the lobby. Loaded by main.js with a dynamic import: not on the first load.
+// page and in the lobby (index.html). Loaded by main.js with a dynamic import, and only
+// when the page is not to stay English: not on an English first load.
 import {FALLBACK, LANGUAGES, RIGHT_TO_LEFT, loadLanguage, matchLanguage} from './languages.js';
 import {strings} from './strings.js';
-import {byId} from './dom.js';
 import {localize} from './ui.js';
 
 /** localStorage key of the language picked on this device. */
@@ -88,44 +88,34 @@ export async function applyLanguage(tag) {
   return true;
 }
 
-/** A small select, labelled in the page's language, that switches and remembers. */
-function makePicker() {
-  const label = document.createElement('label');
-  label.className = 'language';
-  label.innerHTML = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm6.9 6h-3a15.7 15.7 0 0 0-1.3-3.9A8 8 0 0 1 18.9 8zM12 4a13.8 13.8 0 0 1 1.9 4h-3.8A13.8 13.8 0 0 1 12 4zM4.3 14a8.2 8.2 0 0 1 0-4h3.4a16.5 16.5 0 0 0 0 4zm.8 2h3a15.7 15.7 0 0 0 1.3 3.9A8 8 0 0 1 5.1 16zm3-8h-3a8 8 0 0 1 4.3-3.9A15.7 15.7 0 0 0 8.1 8zM12 20a13.8 13.8 0 0 1-1.9-4h3.8A13.8 13.8 0 0 1 12 20zm2.3-6H9.7a14.7 14.7 0 0 1 0-4h4.6a14.7 14.7 0 0 1 0 4zm.3 5.9a15.7 15.7 0 0 0 1.3-3.9h3a8 8 0 0 1-4.3 3.9zm1.7-5.9a16.5 16.5 0 0 0 0-4h3.4a8.2 8.2 0 0 1 0 4z"/></svg>';
-  const select = document.createElement('select');
-  select.dataset.label = 'languageLabel';
-  select.setAttribute('aria-label', strings.languageLabel);
-  for (const [tag, name] of Object.entries(LANGUAGES)) {
-    const option = new Option(name, tag, false, tag === applied);
-    option.lang = tag; // each name is read out in its own language
-    select.add(option);
-  }
-  select.addEventListener('change', () => {
-    remember(select.value);
-    applyLanguage(select.value);
-  });
-  label.append(select);
-  pickers.push(select);
-  return label;
-}
+let started = false;
 
 /**
- * Boot: show the pickers, then the page in the chosen language. While a language file
- * loads the page stays hidden (no flash of English), at most LOAD_GRACE_MS.
+ * Boot, from main.js: when the browser is not in English, a choice is stored, or a picker
+ * was just used. Binds the pickers (index.html) and shows the page in the chosen language;
+ * at boot the page stays hidden while its file loads (no flash of English), at most
+ * LOAD_GRACE_MS.
+ * @param {string} [picked] the language just picked (a key of LANGUAGES): remembered
  * @param {{languages?: readonly string[]}} [navigatorLike] navigator (its `languages`)
  * @returns {Promise<string>} the language shown
  */
-export async function startLanguages(navigatorLike = navigator) {
+export async function startLanguages(picked, navigatorLike = navigator) {
+  if (picked && Object.hasOwn(LANGUAGES, picked)) remember(picked);
   const tag = storedChoice() ?? matchLanguage(navigatorLike.languages ?? []);
-  byId('home-view').prepend(makePicker());
-  byId('lobby-view').append(makePicker());
-  const root = document.documentElement;
-  if (tag === FALLBACK) {
-    root.dir = 'ltr';
-    return FALLBACK;
+  if (!started) {
+    started = true;
+    for (const picker of document.querySelectorAll('.language select')) {
+      const select = /** @type {HTMLSelectElement} */ (picker);
+      pickers.push(select);
+      select.addEventListener('change', () => {
+        remember(select.value);
+        applyLanguage(select.value);
+      });
+    }
   }
-  root.classList.add('translating');
+  if (tag === applied) return tag;
+  const root = document.documentElement;
+  if (!picked) root.classList.add('translating'); // a pick keeps the page as it is meanwhile
   const grace = setTimeout(() => root.classList.remove('translating'), LOAD_GRACE_MS);
   const shown = await applyLanguage(tag);
   clearTimeout(grace);

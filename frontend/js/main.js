@@ -18,8 +18,19 @@ const session = new CallSession({
 });
 
 ui.localize();
-// The person's language (i18n.js, a request of its own; English needs no file).
-import('./i18n.js').then((i18n) => i18n.startLanguages());
+// The person's language: i18n.js and the language's file are fetched only when the page is
+// not to stay English (a choice stored on this device, a browser not in English, a pick).
+const languages = (picked) => import('./i18n.js').then((i18n) => i18n.startLanguages(picked));
+for (const picker of document.querySelectorAll('.language select')) {
+  picker.addEventListener('change', () => languages(picker.value), {once: true});
+}
+let storedLanguage = null;
+try {
+  storedLanguage = localStorage.getItem('visavis.language');
+} catch {
+  // Storage off: the browser's language decides.
+}
+if (storedLanguage || !/^en\b/i.test(navigator.languages?.[0] ?? 'en')) languages();
 renderSession(session, location.origin);
 const router = routeSession(session, {location, history, window});
 bindControls(session, router);

@@ -103,3 +103,15 @@ test('only shipped languages are loaded, and English needs no file', async () =>
   await assert.rejects(loadLanguage('../strings'), RangeError);
   await assert.rejects(loadLanguage('nl'), RangeError);
 });
+
+test('the pickers in index.html list exactly the languages shipped, each named in itself', async () => {
+  const {readFileSync} = await import('node:fs');
+  const html = readFileSync(new URL('../../frontend/index.html', import.meta.url), 'utf8');
+  const pickers = [...html.matchAll(/<select data-label="languageLabel">(.*?)<\/select>/g)];
+  assert.equal(pickers.length, 2, 'one on the home page, one in the lobby');
+  for (const [, options] of pickers) {
+    const listed = [...options.matchAll(/<option value="([\w-]+)" lang="\1">([^<]+)<\/option>/g)]
+      .map(([, tag, name]) => [tag, name]);
+    assert.deepEqual(listed, Object.entries(LANGUAGES));
+  }
+});
