@@ -22,7 +22,8 @@ ui.localize();
 // not to stay English (a choice stored on this device, a browser not in English, a pick).
 const languages = (picked) => import('./i18n.js').then((i18n) => i18n.startLanguages(picked));
 for (const picker of document.querySelectorAll('.language select')) {
-  picker.addEventListener('change', () => languages(picker.value), {once: true});
+  const select = /** @type {HTMLSelectElement} */ (picker);
+  select.addEventListener('change', () => languages(select.value), {once: true});
 }
 let storedLanguage = null;
 try {
