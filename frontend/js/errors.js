@@ -30,3 +30,24 @@ export function errorAction(code) {
   if (RETRY_ERRORS.has(code)) return 'retry';
   return 'bug';
 }
+
+/**
+ * The strings.js key of the client's own sentence for every code the server sends (the
+ * server's English `message` is for logs): the final refusals above, then the rest.
+ * @type {Readonly<Record<string, string>>}
+ */
+export const ERROR_KEYS = Object.freeze({
+  ...FINAL_ERRORS,
+  'room-restoring': 'errorRoomRestoring',
+  'rate-limited': 'errorRateLimited',
+  'too-many-connections': 'errorTooManyConnections',
+  'idle': 'errorIdle',
+  'unavailable': 'errorUnavailable',
+  'bad-json': 'errorBadJson',
+  'bad-message': 'errorBadMessage',
+  'unknown-type': 'errorUnknownType',
+  'too-large': 'errorTooLarge',
+  'binary-frame': 'errorBinaryFrame',
+  'not-in-room': 'errorNotInRoom',
+  'already-in-room': 'errorAlreadyInRoom',
+});

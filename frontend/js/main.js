@@ -63,6 +63,20 @@ ui.onJoin((text) => {
 });
 
 ui.localize();
+// The person's language: i18n.js and the language's file are fetched only when the page is
+// not to stay English (a choice stored on this device, a browser not in English, a pick).
+const languages = (picked) => import('./i18n.js').then((i18n) => i18n.startLanguages(picked));
+for (const picker of document.querySelectorAll('.language select')) {
+  const select = /** @type {HTMLSelectElement} */ (picker);
+  select.addEventListener('change', () => languages(select.value), {once: true});
+}
+let storedLanguage = null;
+try {
+  storedLanguage = localStorage.getItem('visavis.language');
+} catch {
+  // Storage off: the browser's language decides.
+}
+if (storedLanguage || !/^en\b/i.test(navigator.languages?.[0] ?? 'en')) languages();
 const deepLink = parseRoomCode(location.href);
 if (deepLink) {
   withCall(({session}) => session.open(deepLink)).then(() => {

@@ -2,7 +2,7 @@
 // the other seat taken or freed, a relayed `signal`, new TURN credentials, the socket gone
 // or back. No DOM; session.js owns the phase and the seat, and hands these reactions the
 // few moves they make.
-import {FINAL_ERRORS, errorAction} from './errors.js';
+import {ERROR_KEYS, FINAL_ERRORS, errorAction} from './errors.js';
 import {onDetail} from './events.js';
 import {inCall} from './phases.js';
 
@@ -106,7 +106,9 @@ export class ServerFrames {
       return;
     }
     if (errorAction(code) !== 'final') {
-      host.emit('callerror', {key: 'serverError', message, fatal: false});
+      // Our own (translated) sentence; only a code this client does not know shows the server's.
+      const key = Object.hasOwn(ERROR_KEYS, code) ? ERROR_KEYS[code] : null;
+      host.emit('callerror', key ? {key, fatal: false} : {key: 'serverError', message, fatal: false});
       return;
     }
     if (code !== 'replaced') host.forgetSeat();

@@ -150,4 +150,18 @@ export const strings = {
   offlineText: 'visavis needs a connection to the internet to make calls. This page will try again when you are back online.',
   offlineRetry: 'Try again',
   appDescription: 'Private video calls between two people, straight from the browser.',
+  // Languages (i18n.js): the picker, and a sentence of our own for every server error code.
+  languageLabel: 'Language',
+  errorBadJson: 'The server could not read a message from this page. Reload the page to try again.',
+  errorBadMessage: 'The server did not understand a message from this page. Reload the page to try again.',
+  errorUnknownType: 'The server does not know a request from this page: the page may be out of date. Reload it.',
+  errorTooLarge: 'A message from this page was too large for the server, so it was dropped.',
+  errorBinaryFrame: 'The server cannot read a message this page sent. Reload the page to try again.',
+  errorNotInRoom: 'The server no longer counts you in this meeting. Reload the page to rejoin.',
+  errorAlreadyInRoom: 'This page is already in a meeting on this connection.',
+  errorRoomRestoring: 'The server is restoring this meeting after a restart. Trying again…',
+  errorRateLimited: 'Too many requests from your network. Trying again shortly…',
+  errorTooManyConnections: 'Too many connections from your network. Trying again shortly…',
+  errorIdle: 'The server closed a connection that was idle. Reconnecting…',
+  errorUnavailable: 'The server is busy or restarting. Trying again…',
 };

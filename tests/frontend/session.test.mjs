@@ -225,10 +225,18 @@ test('room-full: the attempt ends with its sentence, the resume token is forgott
     assert.ok(mediaDevices.streams[0].tracks.every((track) => track.stopped));
   });
 
-test('an error the client does not expect is shown with the server sentence, the call goes on',
+test('an error the client does not expect is shown in its own words, the call goes on',
   async () => {
     const {session, last, server} = await inCall();
     server().serverSends({type: 'error', code: 'bad-message', message: 'what?'});
+    assert.equal(session.phase, 'in-room');
+    assert.deepEqual(last('callerror'), {key: 'errorBadMessage', fatal: false});
+  });
+
+test('a code this client does not know shows the server sentence, the call goes on',
+  async () => {
+    const {session, last, server} = await inCall();
+    server().serverSends({type: 'error', code: 'from-the-future', message: 'what?'});
     assert.equal(session.phase, 'in-room');
     assert.deepEqual(last('callerror'), {key: 'serverError', message: 'what?', fatal: false});
   });

@@ -15,7 +15,7 @@ test('every text the page asks for exists in strings.js', () => {
 });
 
 test('every strings.X the scripts use exists', () => {
-  for (const file of readdirSync(new URL('js/', frontend))) {
+  for (const file of readdirSync(new URL('js/', frontend)).filter((name) => name.endsWith('.js'))) {
     const source = read(`js/${file}`);
     for (const [, key] of source.matchAll(/\bstrings\.(?!js\b)(\w+)/g)) {
       assert.equal(typeof strings[key], 'string', `${file}: strings.${key}`);
@@ -31,7 +31,9 @@ test('the sentences the tests and people rely on say what they must', () => {
 
 test('no page or script loads anything from another origin', () => {
   const sources = [read('index.html'), read('css/app.css'),
-    ...readdirSync(new URL('js/', frontend)).map((file) => read(`js/${file}`))];
+    ...readdirSync(new URL('js/', frontend)).filter((name) => name.endsWith('.js'))
+      .map((file) => read(`js/${file}`)),
+    ...readdirSync(new URL('js/i18n/', frontend)).map((file) => read(`js/i18n/${file}`))];
   for (const source of sources) {
     assert.doesNotMatch(source, /(?:https?:)?\/\/[a-z0-9.-]+\.(?:com|net|org|io|dev)\b(?!.*invalid)/i);
     assert.doesNotMatch(source, /stun:|turn:/);
