@@ -153,6 +153,12 @@ export class FileTransfers extends EventTarget {
     }
   }
 
+  /** The call ended: every transfer stops, and received files are let go. */
+  end() {
+    this.peerGone();
+    this.#transfers.clear();
+  }
+
   /** @param {Record<string, any>} message */
   #offered(message) {
     if (!isTransferId(message.id) || this.#transfers.has(message.id)) return;
