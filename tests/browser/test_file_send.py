@@ -22,13 +22,17 @@ def open_chat(page: Page) -> None:
     expect(page.locator("#file-send")).to_be_visible()
 
 
-def choose_file(page: Page, name: str, data: bytes) -> None:
-    """What "Send a file" does after the person picked `name` in the file dialog."""
+def choose_file(page: Page, path: Path) -> None:
+    """What "Send a file" does after the person picked `path` in the file dialog (a local
+    browser reads the file itself: nothing goes through Playwright's pipe)."""
     open_chat(page)
-    page.set_input_files(
-        "#file-input",
-        files=[{"name": name, "mimeType": "application/octet-stream", "buffer": data}],
-    )
+    page.set_input_files("#file-input", files=[path], timeout=TRANSFER_TIMEOUT)
+
+
+def random_file(folder: Path, name: str, size: int) -> Path:
+    path = folder / name
+    path.write_bytes(os.urandom(size))
+    return path
 
 
 def drop_file(page: Page, name: str, size: int) -> bool:
@@ -72,18 +76,20 @@ def expect_chat_goes_through(sender: Page, receiver: Page, text: str) -> None:
     expect(receiver.locator("#chat-log li:not(.file)").last).to_have_text(f"Them: {text}")
 
 
-def send_and_save(sender: Page, receiver: Page, name: str, data: bytes) -> None:
+def send_and_save(sender: Page, receiver: Page, path: Path) -> None:
     """A file offered, accepted, arrived and saved identical."""
-    choose_file(sender, name, data)
+    choose_file(sender, path)
     line = transfer(receiver)
     open_chat(receiver)
-    expect(line.locator(".file-name")).to_have_text(name)
+    expect(line.locator(".file-name")).to_have_text(path.name)
     line.locator(".file-accept").click()
     expect(line.locator("a.file-save")).to_be_visible(timeout=TRANSFER_TIMEOUT)
-    assert saved_bytes(receiver, line) == data
+    assert saved_bytes(receiver, line) == path.read_bytes()
 
 
-def test_a_20_mb_file_arrives_identical_and_not_through_the_server(new_page) -> None:
+def test_a_20_mb_file_arrives_identical_and_not_through_the_server(
+    new_page, tmp_path: Path
+) -> None:
     to_server: list[int] = []
 
     def watched_page(*args, **options) -> Page:
@@ -100,8 +106,8 @@ def test_a_20_mb_file_arrives_identical_and_not_through_the_server(new_page) -> 
     assert before, "the sockets are watched"
     open_chat(host)
     expect(host.locator(".file-limit")).to_contain_text("up to 100 MB")
-    data = os.urandom(20_000_000)
-    choose_file(host, "random bytes.bin", data)
+    source = random_file(tmp_path, "random bytes.bin", 20_000_000)
+    choose_file(host, source)
 
     expect(guest.locator("#chat-badge")).to_have_text("1")  # an offer is news too
     open_chat(guest)
@@ -124,14 +130,14 @@ def test_a_20_mb_file_arrives_identical_and_not_through_the_server(new_page) -> 
     expect(transfer(host).locator(".file-status")).to_have_text("Sent: it arrived intact.")
 
     saved = saved_bytes(guest, offer)
-    assert len(saved) == len(data)
-    assert hashlib.sha256(saved).hexdigest() == hashlib.sha256(data).hexdigest()
+    assert len(saved) == 20_000_000
+    assert hashlib.sha256(saved).hexdigest() == hashlib.sha256(source.read_bytes()).hexdigest()
     assert sum(to_server) - before < 20_000, "the file never went through the server"
 
 
-def test_declining_leaves_both_sides_usable(new_page) -> None:
+def test_declining_leaves_both_sides_usable(new_page, tmp_path: Path) -> None:
     host, guest, _ = start_call(new_page, viewport={"width": 1280, "height": 720})
-    choose_file(host, "holiday photos.zip", os.urandom(300_000))
+    choose_file(host, random_file(tmp_path, "holiday photos.zip", 300_000))
     open_chat(guest)
     offer = transfer(guest)
     offer.locator(".file-decline").click()
@@ -141,12 +147,14 @@ def test_declining_leaves_both_sides_usable(new_page) -> None:
 
     expect_chat_goes_through(guest, host, "sorry, not now")
     expect_chat_goes_through(host, guest, "fine, a smaller one")
-    send_and_save(host, guest, "notes.txt", os.urandom(200_000))
+    send_and_save(host, guest, random_file(tmp_path, "notes.txt", 200_000))
     screenshot(guest, "file-send")
 
 
 @pytest.mark.parametrize("canceller", ["sender", "receiver"])
-def test_cancelling_mid_transfer_leaves_both_sides_usable(new_page, canceller: str) -> None:
+def test_cancelling_mid_transfer_leaves_both_sides_usable(
+    new_page, tmp_path: Path, canceller: str
+) -> None:
     host, guest, _ = start_call(new_page)
     open_chat(host)
     assert drop_file(host, "big.bin", 90_000_000), "the call view takes a dragged file"
@@ -172,4 +180,4 @@ def test_cancelling_mid_transfer_leaves_both_sides_usable(new_page, canceller: s
 
     expect_chat_goes_through(guest, host, "still here")
     expect_chat_goes_through(host, guest, "me too")
-    send_and_save(guest, host, "after.bin", os.urandom(100_000))
+    send_and_save(guest, host, random_file(tmp_path, "after.bin", 100_000))
