@@ -22,8 +22,10 @@ const ACTIVE = new Set(['preparing', 'offered', 'sending', 'receiving']);
 /**
  * @typedef {'preparing'|'offered'|'sending'|'receiving'|'checking'|'done'|'declined'|
  *   'cancelled'|'failed'} TransferState
- * @typedef {'empty'|'too-large'|'bad-offer'|'no-peer'|'mismatch'|'lost'} TransferProblem
- *   why a transfer failed (a strings.js sentence each, file-view.js)
+ * @typedef {'empty'|'too-large'|'bad-offer'|'no-peer'|'mismatch'|'lost'|'unreadable'|
+ *   'no-memory'} TransferProblem why a transfer failed (a strings.js sentence each,
+ *   file-view.js): `unreadable`, the file could not be read (moved, changed, no permission);
+ *   `no-memory`, this page could not hold the file it accepted
  */
 
 /**
@@ -81,7 +83,13 @@ export class FileTransfers extends EventTarget {
       this.#fail(t, problem);
       return id;
     }
-    const sha256 = await sha256Hex(await file.arrayBuffer());
+    let sha256;
+    try {
+      sha256 = await sha256Hex(await file.arrayBuffer());
+    } catch {
+      if (t.state === 'preparing') this.#fail(t, 'unreadable');
+      return id;
+    }
     if (t.state !== 'preparing') return id; // cancelled meanwhile
     const sent = this.#link.send({type: 'file-offer', id, name: t.name, size: t.size,
       mime: t.mime, sha256});
@@ -99,8 +107,14 @@ export class FileTransfers extends EventTarget {
       this.#fail(t, 'lost');
       return;
     }
+    try {
+      t.buffer = new Uint8Array(t.size);
+    } catch {
+      this.#link.send({type: 'file-cancel', id});
+      this.#fail(t, 'no-memory');
+      return;
+    }
     this.#watch(connection);
-    t.buffer = new Uint8Array(t.size);
     this.#set(t, {state: 'receiving'});
     if (!this.#link.send({type: 'file-accept', id})) this.#fail(t, 'lost');
   }
@@ -199,8 +213,15 @@ export class FileTransfers extends EventTarget {
   async #pump(t, channel) {
     const sending = () => t.state === 'sending' && channel.readyState === 'open';
     while (sending() && t.offset < t.size) {
-      const block = new Uint8Array(
-        await t.source.slice(t.offset, t.offset + READ_BYTES).arrayBuffer());
+      let block;
+      try {
+        block = new Uint8Array(await t.source.slice(t.offset, t.offset + READ_BYTES).arrayBuffer());
+      } catch {
+        if (!sending()) return;
+        this.#link.send({type: 'file-cancel', id: t.id}); // changed or gone from the disk
+        this.#fail(t, 'unreadable');
+        return;
+      }
       for (let at = 0; at < block.byteLength; at += CHUNK_BYTES) {
         if (channel.bufferedAmount > HIGH_WATER_BYTES) await drained(channel);
         if (!sending()) return;

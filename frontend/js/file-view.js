@@ -15,6 +15,8 @@ const PROBLEMS = {
   'no-peer': () => strings.fileNoPeer,
   'bad-offer': () => strings.fileBadOffer,
   'lost': () => strings.fileLost,
+  'unreadable': () => strings.fileUnreadable,
+  'no-memory': () => strings.fileNoMemory,
   'mismatch': (outgoing) => (outgoing ? strings.fileDamagedThere : strings.fileDamaged),
 };
 
@@ -35,8 +37,6 @@ export function formatSize(bytes) {
 /** @param {import('./file-transfer.js').Transfer} t */
 function statusOf(t) {
   const outgoing = t.direction === 'out';
-  const percent = new Intl.NumberFormat(strings.lang, {style: 'percent'})
-    .format(t.size ? Math.floor((t.bytes * 100) / t.size) / 100 : 0);
   const sentence = {
     preparing: strings.filePreparing,
     offered: outgoing ? strings.fileOffered : strings.fileIncoming,
@@ -48,7 +48,7 @@ function statusOf(t) {
     cancelled: t.by === 'you' ? strings.fileCancelledByYou : strings.fileCancelledByThem,
     failed: PROBLEMS[t.problem ?? 'lost'](outgoing),
   }[t.state];
-  return fill(sentence, {percent, limit: formatSize(MAX_FILE_BYTES)});
+  return fill(sentence, {limit: formatSize(MAX_FILE_BYTES)});
 }
 
 /** @param {string} className @param {string} [text] @param {string} [tag] */
@@ -86,11 +86,16 @@ export function bindFiles(session) {
     const progress = document.createElement('progress');
     progress.max = t.size;
     progress.setAttribute('aria-label', t.name);
+    // The percent is for the eyes; screen readers have the bar's own value, and the log
+    // (aria-live) announces the status only when it changes.
+    const percent = element('file-percent');
+    percent.setAttribute('aria-hidden', 'true');
     const status = element('file-status');
     const actions = element('file-actions');
-    item.append(name, element('file-size', formatSize(t.size)), progress, status, actions);
+    item.append(name, element('file-size', formatSize(t.size)), progress, percent, status,
+      actions);
     appendToLog(item, t.direction === 'in');
-    return {item, progress, status, actions, state: ''};
+    return {item, progress, percent, status, actions, state: ''};
   };
 
   /** The buttons a state offers; made again only when the state changes. */
@@ -124,10 +129,17 @@ export function bindFiles(session) {
     if (!line) return;
     line.item.dataset.state = t.state;
     line.progress.value = t.bytes;
-    line.progress.hidden = !['sending', 'receiving', 'checking', 'done'].includes(t.state);
-    line.status.textContent = statusOf(t);
-    if (line.state !== t.state) line.actions.replaceChildren(...actionsFor(t));
+    line.progress.hidden = line.percent.hidden =
+      !['sending', 'receiving', 'checking', 'done'].includes(t.state);
+    line.percent.textContent = new Intl.NumberFormat(strings.lang, {style: 'percent'})
+      .format(Math.floor((t.bytes * 100) / t.size) / 100);
+    if (line.state === t.state) return;
     line.state = t.state;
+    line.status.textContent = statusOf(t);
+    // A button pressed goes away with its state: keyboard focus moves to the next one.
+    const hadFocus = line.actions.contains(document.activeElement);
+    line.actions.replaceChildren(...actionsFor(t));
+    if (hadFocus) /** @type {HTMLElement|null} */ (line.actions.firstElementChild)?.focus();
   });
   onDetail(session, 'phase', ({phase}) => {
     if (phase !== 'ended') return;

@@ -144,7 +144,7 @@ export const strings = {
   leftTitle: 'You left the meeting',
   rejoin: 'Rejoin',
 
-  // Send a file (file-view.js): {name}, {size}, {limit} and {percent} are filled in.
+  // Send a file (file-view.js): {name} and {limit} are filled in.
   fileSend: 'Send a file',
   fileLimit: 'Files up to {limit} go straight to the other person, never through the server. You can also drop a file on the call.',
   fileAccept: 'Accept',
@@ -154,8 +154,8 @@ export const strings = {
   filePreparing: 'Preparing…',
   fileOffered: 'Waiting for them to accept…',
   fileIncoming: 'They want to send you this file.',
-  fileSending: 'Sending… {percent}',
-  fileReceiving: 'Receiving… {percent}',
+  fileSending: 'Sending…',
+  fileReceiving: 'Receiving…',
   fileChecking: 'Checking that it arrived intact…',
   fileSent: 'Sent: it arrived intact.',
   fileReceived: 'Arrived intact.',
@@ -170,4 +170,6 @@ export const strings = {
   fileDamaged: 'It arrived damaged (its SHA-256 did not match), so it is not offered for saving. Ask them to send it again.',
   fileDamagedThere: 'It arrived damaged at their end. Try sending it again.',
   fileLost: 'Stopped: the connection to the other person was lost.',
+  fileUnreadable: 'This file could not be read (it may have been moved or changed). Choose it again.',
+  fileNoMemory: 'This device has not enough free memory for this file, so it was not received.',
 };

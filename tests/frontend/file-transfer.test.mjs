@@ -274,3 +274,24 @@ test('names are one plain component, never a path', () => {
     size: 1, sha256: 'b'.repeat(64)});
   assert.equal(offer?.name, '<img src=x onerror=alert(1)>.html', 'kept as text; the view never parses it');
 });
+
+test('a file that cannot be read fails with its own reason, before or while sending',
+  async () => {
+    const {ada, bob, control} = call();
+    const gone = {name: 'moved.txt', size: 10, type: '',
+      arrayBuffer: () => Promise.reject(Object.assign(new Error('gone'), {name: 'NotFoundError'}))};
+    const early = await ada.transfers.offer(/** @type {any} */ (gone));
+    assert.equal(ada.last(early).problem, 'unreadable');
+    assert.deepEqual(control.ada, [], 'nothing offered');
+
+    // Read once for the hash, then changed on disk: the next read fails mid-transfer.
+    const file = randomFile(2 * 1024 * 1024, 'changing.bin');
+    const changing = {name: file.name, size: file.size, type: '',
+      arrayBuffer: () => file.arrayBuffer(), slice: () => gone};
+    const late = await ada.transfers.offer(/** @type {any} */ (changing));
+    await settle();
+    bob.transfers.accept(late);
+    await flow(ada, bob);
+    assert.equal(ada.last(late).problem, 'unreadable');
+    assert.equal(bob.last(late).state, 'cancelled', 'the receiver is told');
+  });
