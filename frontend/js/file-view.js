@@ -94,7 +94,6 @@ export function bindFiles(session) {
     const actions = element('file-actions');
     item.append(name, element('file-size', formatSize(t.size)), progress, percent, status,
       actions);
-    appendToLog(item, t.direction === 'in');
     return {item, progress, percent, status, actions, state: ''};
   };
 
@@ -125,8 +124,9 @@ export function bindFiles(session) {
   };
 
   onDetail(transfers, 'transfer', (/** @type {import('./file-transfer.js').Transfer} */ t) => {
-    const line = lines.get(t.id) ?? lines.set(t.id, lineFor(t)).get(t.id);
-    if (!line) return;
+    const known = lines.get(t.id);
+    const line = known ?? lineFor(t);
+    lines.set(t.id, line);
     line.item.dataset.state = t.state;
     line.progress.value = t.bytes;
     line.progress.hidden = line.percent.hidden =
@@ -140,6 +140,7 @@ export function bindFiles(session) {
     const hadFocus = line.actions.contains(document.activeElement);
     line.actions.replaceChildren(...actionsFor(t));
     if (hadFocus) /** @type {HTMLElement|null} */ (line.actions.firstElementChild)?.focus();
+    if (!known) appendToLog(line.item, t.direction === 'in'); // whole, so it scrolls into view
   });
   onDetail(session, 'phase', ({phase}) => {
     if (phase !== 'ended') return;

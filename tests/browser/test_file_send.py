@@ -148,6 +148,17 @@ def test_declining_leaves_both_sides_usable(new_page, tmp_path: Path) -> None:
     expect_chat_goes_through(guest, host, "sorry, not now")
     expect_chat_goes_through(host, guest, "fine, a smaller one")
     send_and_save(host, guest, random_file(tmp_path, "notes.txt", 200_000))
+
+    # A name is text, never markup, and a long one ends in an ellipsis (whole in the title).
+    long_name = "<img src=x onerror=alert(1)> minutes of the meeting, final version 3.pdf"
+    choose_file(host, random_file(tmp_path, long_name, 50_000))
+    offer = transfer(guest)
+    name = offer.locator(".file-name")
+    expect(name).to_have_text(long_name)
+    expect(name).to_have_attribute("title", long_name)
+    expect(offer.locator("img")).to_have_count(0)
+    assert name.evaluate("el => el.scrollWidth > el.clientWidth"), "ellipsized"
+    expect(offer.locator(".file-accept")).to_be_visible()
     screenshot(guest, "file-send")
 
 
