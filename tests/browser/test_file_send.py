@@ -19,7 +19,8 @@ TRANSFER_TIMEOUT = 90_000  # ms: 20 MB over loopback DTLS/SCTP on a machine shar
 def open_chat(page: Page) -> None:
     if page.locator("#chat").is_hidden():
         page.click("#toggle-chat")
-    expect(page.locator("#file-send")).to_be_visible()
+    # file-view.js loads on the first opening: slow on a loaded machine.
+    expect(page.locator("#file-send")).to_be_visible(timeout=TRANSFER_TIMEOUT)
 
 
 def choose_file(page: Page, path: Path) -> None:
@@ -57,6 +58,19 @@ def drop_file(page: Page, name: str, size: int) -> bool:
     )
 
 
+def file_channels(page: Page) -> list[dict]:
+    """The connection's file DataChannels (`file-<id>`), from its stats."""
+    return page.evaluate(
+        """async () => [...(await window.visavis.peerConnection.getStats()).values()]
+            .filter((s) => s.type === 'data-channel' && s.label.startsWith('file-'))
+            .map(({label, bytesSent, messagesSent}) => ({label, bytesSent, messagesSent}))"""
+    )
+
+
+def transfer_id(page: Page, index: int = -1) -> str:
+    return transfer(page, index).get_attribute("data-transfer") or ""
+
+
 def transfer(page: Page, index: int = -1):
     """A transfer's line in the chat log (the last one by default)."""
     return page.locator("#chat-log li.file").nth(index)
@@ -81,7 +95,7 @@ def send_and_save(sender: Page, receiver: Page, path: Path) -> None:
     choose_file(sender, path)
     line = transfer(receiver)
     open_chat(receiver)
-    expect(line.locator(".file-name")).to_have_text(path.name)
+    expect(line.locator(".file-name")).to_have_text(path.name, timeout=TRANSFER_TIMEOUT)
     line.locator(".file-accept").click()
     expect(line.locator("a.file-save")).to_be_visible(timeout=TRANSFER_TIMEOUT)
     assert saved_bytes(receiver, line) == path.read_bytes()
@@ -109,20 +123,24 @@ def test_a_20_mb_file_arrives_identical_and_not_through_the_server(
     source = random_file(tmp_path, "random bytes.bin", 20_000_000)
     choose_file(host, source)
 
-    expect(guest.locator("#chat-badge")).to_have_text("1")  # an offer is news too
+    # An offer is news too; it comes once the file is hashed (long on a loaded machine).
+    expect(guest.locator("#chat-badge")).to_have_text("1", timeout=TRANSFER_TIMEOUT)
     open_chat(guest)
     offer = transfer(guest)
     expect(offer.locator(".file-name")).to_have_text("random bytes.bin")
     expect(offer.locator(".file-size")).to_have_text("20 MB")
     expect(offer.locator(".file-status")).to_have_text("They want to send you this file.")
     expect(transfer(host).locator(".file-status")).to_have_text("Waiting for them to accept…")
-    assert host.evaluate("window.visavis.peerConnection.sctp.transport.state"), (
-        "the SCTP association exists"
-    )
+    assert file_channels(host) == [], "nothing is sent before they accept"
 
     started = time.monotonic()
     offer.locator(".file-accept").click()
     expect(transfer(host).locator("progress")).to_be_visible()
+    # The positive control of "nothing before accept": now its channel is there.
+    deadline = time.monotonic() + TRANSFER_TIMEOUT / 1000
+    while not (channels := file_channels(host)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [channel["label"] for channel in channels] == [f"file-{transfer_id(guest)}"]
     expect(offer.locator("a.file-save")).to_be_visible(timeout=TRANSFER_TIMEOUT)
     seconds = time.monotonic() - started
     print(f"\n20 MB file: accept to saved-and-checked in {seconds:.2f} s")
@@ -133,6 +151,7 @@ def test_a_20_mb_file_arrives_identical_and_not_through_the_server(
     assert len(saved) == 20_000_000
     assert hashlib.sha256(saved).hexdigest() == hashlib.sha256(source.read_bytes()).hexdigest()
     assert sum(to_server) - before < 20_000, "the file never went through the server"
+    assert file_channels(host) == [], "its channel closed once it arrived"
 
 
 def test_declining_leaves_both_sides_usable(new_page, tmp_path: Path) -> None:
@@ -140,6 +159,7 @@ def test_declining_leaves_both_sides_usable(new_page, tmp_path: Path) -> None:
     choose_file(host, random_file(tmp_path, "holiday photos.zip", 300_000))
     open_chat(guest)
     offer = transfer(guest)
+    expect(offer.locator(".file-decline")).to_be_visible(timeout=TRANSFER_TIMEOUT)
     offer.locator(".file-decline").click()
     expect(offer.locator(".file-status")).to_have_text("You declined it.")
     expect(transfer(host).locator(".file-status")).to_have_text("They declined it.")
@@ -154,7 +174,7 @@ def test_declining_leaves_both_sides_usable(new_page, tmp_path: Path) -> None:
     choose_file(host, random_file(tmp_path, long_name, 50_000))
     offer = transfer(guest)
     name = offer.locator(".file-name")
-    expect(name).to_have_text(long_name)
+    expect(name).to_have_text(long_name, timeout=TRANSFER_TIMEOUT)
     expect(name).to_have_attribute("title", long_name)
     expect(offer.locator("img")).to_have_count(0)
     assert name.evaluate("el => el.scrollWidth > el.clientWidth"), "ellipsized"
@@ -171,7 +191,7 @@ def test_cancelling_mid_transfer_leaves_both_sides_usable(
     assert drop_file(host, "big.bin", 90_000_000), "the call view takes a dragged file"
     open_chat(guest)
     offer = transfer(guest)
-    expect(offer.locator(".file-name")).to_have_text("big.bin")
+    expect(offer.locator(".file-name")).to_have_text("big.bin", timeout=TRANSFER_TIMEOUT)
     offer.locator(".file-accept").click()
     # Mid-transfer: some bytes have arrived, not all.
     guest.wait_for_function(
