@@ -3,15 +3,8 @@
 // DataChannel of their own per transfer (`file-<id>`), never through the server. No DOM:
 // file-view.js renders the `transfer` events; node tests drive it with fake channels.
 import {isTransferId, newTransferId, readOffer, sha256Hex, sizeProblem} from './file-offer.js';
+import {LOW_WATER_BYTES, pumpFile} from './file-pump.js';
 
-/** Bytes per DataChannel message: 16 KiB, what every browser passes whole. */
-export const CHUNK_BYTES = 16 * 1024;
-/** Sending pauses while more than this many bytes wait in the channel's buffer. */
-export const HIGH_WATER_BYTES = 1024 * 1024;
-/** ...and goes on when the buffer falls to this (`bufferedamountlow`). */
-export const LOW_WATER_BYTES = 256 * 1024;
-// Read from the file in blocks of this size, sent as CHUNK_BYTES pieces.
-const READ_BYTES = 1024 * 1024;
 // A channel closing without a `file-cancel` may be overtaken by it: wait before calling it lost.
 const LOST_AFTER_MS = 1000;
 // Received files are saved as opaque bytes: an HTML file must not open as a page of ours.
@@ -205,31 +198,18 @@ export class FileTransfers extends EventTarget {
     channel.addEventListener('bufferedamountlow', () => this.#progress(t, t.offset - channel.bufferedAmount));
   }
 
-  /**
-   * Read the file block by block and send it in CHUNK_BYTES pieces, pausing while the
-   * channel's buffer is above HIGH_WATER_BYTES.
-   * @param {any} t @param {RTCDataChannel} channel
-   */
+  /** @param {any} t @param {RTCDataChannel} channel */
   async #pump(t, channel) {
-    const sending = () => t.state === 'sending' && channel.readyState === 'open';
-    while (sending() && t.offset < t.size) {
-      let block;
-      try {
-        block = new Uint8Array(await t.source.slice(t.offset, t.offset + READ_BYTES).arrayBuffer());
-      } catch {
-        if (!sending()) return;
-        this.#link.send({type: 'file-cancel', id: t.id}); // changed or gone from the disk
-        this.#fail(t, 'unreadable');
-        return;
-      }
-      for (let at = 0; at < block.byteLength; at += CHUNK_BYTES) {
-        if (channel.bufferedAmount > HIGH_WATER_BYTES) await drained(channel);
-        if (!sending()) return;
-        const chunk = block.subarray(at, at + CHUNK_BYTES);
-        channel.send(chunk);
-        t.offset += chunk.byteLength;
-        this.#progress(t, t.offset - channel.bufferedAmount);
-      }
+    const going = () => t.state === 'sending' && t.channel === channel;
+    try {
+      await pumpFile(t.source, channel, {going, sent: (offset) => {
+        t.offset = offset;
+        this.#progress(t, offset - channel.bufferedAmount);
+      }});
+    } catch {
+      if (!going()) return;
+      this.#link.send({type: 'file-cancel', id: t.id}); // changed or gone from the disk
+      this.#fail(t, 'unreadable');
     }
   }
 
@@ -333,17 +313,4 @@ export class FileTransfers extends EventTarget {
       state: t.state, bytes: t.bytes, by: t.by, problem: t.problem, file: t.file};
     this.dispatchEvent(new CustomEvent('transfer', {detail}));
   }
-}
-
-/** Resolves when the channel's buffer fell to its threshold, or the channel closed. */
-function drained(channel) {
-  return new Promise((resolve) => {
-    const done = () => {
-      channel.removeEventListener('bufferedamountlow', done);
-      channel.removeEventListener('close', done);
-      resolve(undefined);
-    };
-    channel.addEventListener('bufferedamountlow', done);
-    channel.addEventListener('close', done);
-  });
 }

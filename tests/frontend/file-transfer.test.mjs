@@ -5,8 +5,8 @@ import {createHash, randomBytes} from 'node:crypto';
 import {test} from 'node:test';
 
 import {MAX_FILE_BYTES, readOffer, safeName} from '../../frontend/js/file-offer.js';
-import {CHUNK_BYTES, FileTransfers, HIGH_WATER_BYTES, LOW_WATER_BYTES}
-  from '../../frontend/js/file-transfer.js';
+import {CHUNK_BYTES, HIGH_WATER_BYTES, LOW_WATER_BYTES} from '../../frontend/js/file-pump.js';
+import {FileTransfers} from '../../frontend/js/file-transfer.js';
 import {FakeFileConnection, settle} from './fakes.mjs';
 
 /** Two people in a call: Ada sends, Bob receives; control messages go both ways. */
