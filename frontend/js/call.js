@@ -7,8 +7,11 @@ import {bindControls} from './controls.js';
 import {renderSession} from './render.js';
 import {routeSession} from './routing.js';
 import {CallSession} from './session.js';
+import {byId} from './dom.js';
+import {onDetail} from './events.js';
 import {bindShortcuts} from './shortcuts.js';
 import {serverAnswers, socketUrl} from './signaling.js';
+import * as ui from './ui.js';
 
 /**
  * Start the call session and bind its views and controls to the page (once).
@@ -30,6 +33,31 @@ export function startCall(hosts) {
   bindShortcuts(document, () => session.inCall);
   bindConnectionCheck(session, () => router.room);
   holdCallLock(session); // the service worker updates between calls only
+
+  // Sending files (file-view.js) loads when the chat opens, a file is dragged over the call
+  // or an offer arrives. Dropped outside a call, a file is left to the browser.
+  /** @type {Promise<ReturnType<import('./file-view.js').bindFiles>>|undefined} */
+  let fileView;
+  const files = () => (fileView ??= import('./file-view.js').then((view) => view.bindFiles(session)));
+  ui.onClick('toggle-chat', files);
+  onDetail(session, 'file', (message) => {
+    if (message || fileView) files().then((view) => view.message(message));
+  });
+  const callView = byId('call-view');
+  callView.addEventListener('dragover', (event) => {
+    if (!session.inCall || !event.dataTransfer?.types.includes('Files')) return;
+    event.preventDefault(); // lets the drop happen here instead of the browser opening the file
+    callView.classList.add('dropping');
+    files();
+  });
+  callView.addEventListener('dragleave', () => callView.classList.remove('dropping'));
+  callView.addEventListener('drop', (event) => {
+    callView.classList.remove('dropping');
+    const dropped = [...(session.inCall && event.dataTransfer?.files) || []];
+    if (!dropped.length) return;
+    event.preventDefault();
+    files().then((view) => dropped.forEach(view.send));
+  });
 
   /** @type {{type?: string, addEventListener?: Function}|undefined} Network Information API */
   const connection = /** @type {any} */ (navigator).connection;

@@ -20,10 +20,18 @@ export function addMessage(text, from) {
   who.textContent = `${from ?? strings.chatYou}: `;
   item.className = from ? 'theirs' : 'mine';
   item.append(who, String(text).slice(0, MAX_CHAT));
+  appendToLog(item, Boolean(from));
+}
+
+/**
+ * A line in the log (a message, a file): one of theirs counts as unread while the panel
+ * is closed. @param {HTMLElement} item @param {boolean} theirs
+ */
+export function appendToLog(item, theirs) {
   const log = byId('chat-log');
   log.append(item);
   log.scrollTop = log.scrollHeight;
-  if (from && byId('chat').hidden) setUnread(unread + 1);
+  if (theirs && byId('chat').hidden) setUnread(unread + 1);
 }
 
 export function clearChat() {

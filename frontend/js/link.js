@@ -267,7 +267,8 @@ export class PeerLink {
     this.#iceError = false;
     this.#serverLostThem = false;
     this.#remoteName = '';
-    for (const type of ['remotestream', 'remotemedia', 'remotename', 'verification', 'facts']) {
+    for (const type of ['remotestream', 'remotemedia', 'remotename', 'verification', 'facts',
+      'file']) {
       emit(type, null);
     }
   }
@@ -297,6 +298,8 @@ export class PeerLink {
     } else if (message.type === 'name') {
       this.#remoteName = String(message.name ?? '').slice(0, MAX_NAME);
       emit('remotename', this.#remoteName);
+    } else if (message.type.startsWith('file-')) {
+      emit('file', message); // file-transfer.js's, loaded when needed
     }
   }
 }

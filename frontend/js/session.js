@@ -24,7 +24,8 @@ const RELOAD_WAIT_MS = 1000;
  * `controls` (MediaStream|null: the mute toggles), `devices` (MediaStream|null: list the
  * devices again), `remotestream` (MediaStream|null),
  * `remotemedia` ({mic, camera}|null), `remotename` (string|null), `chat` ({text, mine,
- * name}), `verification` (code|null), `facts` (facts.js summary|null).
+ * name}), `verification` (code|null), `facts` (facts.js summary|null), `file` (a `file-*`
+ * message from the other person, or null: the connection to them closed).
  */
 export class CallSession extends EventTarget {
   /** @type {import('./phases.js').Phase} */
@@ -199,6 +200,18 @@ export class CallSession extends EventTarget {
   sendChat(text) {
     this.#link.peer?.sendControl({type: 'chat', text: text.slice(0, MAX_CHAT)});
     this.#emit('chat', {text, mine: true, name: null});
+  }
+
+  /**
+   * A message for the other person's page on the control channel (file-transfer.js).
+   * @param {import('./control-channel.js').ControlMessage} message
+   * @returns {boolean} false when the channel is not open (nobody there yet)
+   */
+  sendControl(message) {
+    const peer = this.#link.peer;
+    if (!peer?.controlOpen) return false;
+    peer.sendControl(message);
+    return true;
   }
 
   /**

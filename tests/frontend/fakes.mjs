@@ -308,3 +308,106 @@ export class QuickPeerConnection extends FakePeerConnection {
 
 /** Let every pending promise settle (media, descriptions, verification digests). */
 export const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * One end of an RTCDataChannel between two FakeFileConnections. What it sends waits in
+ * `bufferedAmount` until the test calls deliver(), as a slow network would hold it.
+ */
+export class FakeDataChannel extends EventTarget {
+  readyState = 'connecting';
+  bufferedAmount = 0;
+  bufferedAmountLowThreshold = 0;
+  binaryType = 'blob';
+  /** @type {FakeDataChannel|null} */
+  other = null;
+  queue = []; // sent, not yet delivered: Uint8Array copies or strings
+  sentBytes = 0;
+  highestBuffered = 0; // the most bytes ever waiting at once
+  /** Changes bytes in flight (a damaged transfer): (bytes: Uint8Array) => void. */
+  tamper = null;
+
+  constructor(label, init) {
+    super();
+    this.label = label;
+    this.init = init;
+  }
+
+  send(data) {
+    assert.equal(this.readyState, 'open', 'send only on an open channel');
+    const message = typeof data === 'string' ? data
+      : new Uint8Array(data.buffer ?? data, data.byteOffset ?? 0, data.byteLength).slice();
+    const size = typeof message === 'string' ? message.length : message.byteLength;
+    this.queue.push(message);
+    this.sentBytes += size;
+    this.bufferedAmount += size;
+    this.highestBuffered = Math.max(this.highestBuffered, this.bufferedAmount);
+  }
+
+  /** The network carries whole messages, at most `limit` bytes, to the other end. */
+  deliver(limit = Infinity) {
+    let carried = 0;
+    const sizeOf = (message) => (typeof message === 'string' ? message.length : message.byteLength);
+    while (this.queue.length && carried + sizeOf(this.queue[0]) <= limit &&
+      this.readyState === 'open') {
+      const message = this.queue.shift();
+      const size = sizeOf(message);
+      carried += size;
+      const before = this.bufferedAmount;
+      this.bufferedAmount -= size;
+      if (typeof message !== 'string') this.tamper?.(message);
+      const data = typeof message === 'string' ? message : message.buffer;
+      this.other?.dispatchEvent(Object.assign(new Event('message'), {data}));
+      if (before > this.bufferedAmountLowThreshold &&
+        this.bufferedAmount <= this.bufferedAmountLowThreshold) {
+        this.dispatchEvent(new Event('bufferedamountlow'));
+      }
+    }
+    return carried;
+  }
+
+  close() {
+    for (const end of [this, this.other]) {
+      if (!end || end.readyState === 'closed') continue;
+      end.readyState = 'closed';
+      queueMicrotask(() => end.dispatchEvent(new Event('close')));
+    }
+  }
+
+  /** Both ends open; the other side hears of its end first (`datachannel`). */
+  opened() {
+    for (const end of [this, this.other]) {
+      end.readyState = 'open';
+      end.dispatchEvent(new Event('open'));
+    }
+  }
+}
+
+/** The DataChannel side of two RTCPeerConnections connected to each other. */
+export class FakeFileConnection extends EventTarget {
+  /** @type {FakeFileConnection|null} */
+  other = null;
+  /** @type {FakeDataChannel[]} the channels this side created */
+  channels = [];
+
+  createDataChannel(label, init) {
+    const mine = new FakeDataChannel(label, init);
+    const theirs = new FakeDataChannel(label, init);
+    mine.other = theirs;
+    theirs.other = mine;
+    this.channels.push(mine);
+    queueMicrotask(() => {
+      this.other?.dispatchEvent(Object.assign(new Event('datachannel'), {channel: theirs}));
+      mine.opened();
+    });
+    return mine;
+  }
+
+  /** Two connections, each the other's remote end. */
+  static pair() {
+    const a = new FakeFileConnection();
+    const b = new FakeFileConnection();
+    a.other = b;
+    b.other = a;
+    return [a, b];
+  }
+}

@@ -582,3 +582,21 @@ test('a browser that throws on setConfiguration still resumes: each recovery ste
     server().serverSends({type: 'ice-servers', ice_servers: TURN}); // no throw either
     assert.equal(session.phase, 'in-room');
   });
+
+test('file messages travel on the control channel; the connection closing ends them', async () => {
+  const {session, pc} = await inCall();
+  const files = [];
+  session.addEventListener('file', ({detail}) => files.push(detail));
+  const [channel] = pc.channels;
+  assert.equal(session.sendControl({type: 'file-accept', id: '0123456789abcdef'}), false,
+    'not before the channel is open');
+  channel.readyState = 'open';
+  channel.onopen();
+  assert.equal(session.sendControl({type: 'file-accept', id: '0123456789abcdef'}), true);
+  assert.deepEqual(channel.sent.at(-1), {type: 'file-accept', id: '0123456789abcdef'});
+  channel.onmessage({data: JSON.stringify({type: 'file-cancel', id: '0123456789abcdef'})});
+  channel.onmessage({data: JSON.stringify({type: 'chat', text: 'not a file message'})});
+  assert.deepEqual(files, [{type: 'file-cancel', id: '0123456789abcdef'}]);
+  session.hangUp();
+  assert.equal(files.at(-1), null, 'transfers hear that the connection is gone');
+});
