@@ -2,6 +2,7 @@
 // and shortcuts that drive it, and the browser tests' handle.
 import {bindConnectionCheck} from './connection-view.js';
 import {bindControls} from './controls.js';
+import {onDetail} from './events.js';
 import {bindHosts} from './host-view.js';
 import {renderSession} from './render.js';
 import {routeSession} from './routing.js';
@@ -24,6 +25,12 @@ bindControls(session, router);
 bindHosts(session, router, {location, history});
 bindShortcuts(document, () => session.inCall);
 bindConnectionCheck(session, () => router.room);
+// Audio only, data saver, noise suppression: loaded when a lobby or a call first opens.
+let audio = null;
+onDetail(session, 'phase', ({phase}) => {
+  if (phase !== 'lobby' && phase !== 'joining') return;
+  audio ??= import('./audio-view.js').then((view) => view.bindAudio(session));
+});
 
 /** @type {{type?: string, addEventListener?: Function}|undefined} Network Information API */
 const connection = /** @type {any} */ (navigator).connection;
