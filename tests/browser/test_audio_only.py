@@ -1,6 +1,6 @@
-"""Audio only, data saver and noise suppression in real Chromium: what each side sends and
-receives is read from getStats, the cap from the sender's parameters, the microphone's
-processing from its track's settings."""
+"""Audio only and noise suppression in real Chromium: what each side sends and receives is
+read from getStats, the microphone's processing from its track's settings. The data saver
+is in test_data_saver.py (a camera of noise)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from playwright.sync_api import Page, expect
 from tests.browser.steps import (
     MEDIA_TIMEOUT,
     expect_frames_advancing,
-    restart_ice,
     screenshot,
     start_call,
 )
@@ -26,30 +25,13 @@ VIDEO_BYTES = """async () => {
     }
     return totals;
 }"""
-# The video sender's first encoding, as the page's connection holds it now.
-VIDEO_ENCODING = """() => {
-    const transceiver = window.visavis.peerConnection.getTransceivers()
-        .find((t) => t.receiver.track.kind === 'video');
-    return transceiver.sender.getParameters().encodings[0] ?? null;
-}"""
 MIC_SETTINGS = """() => {
     const video = document.getElementById('lobby-video');
     const settings = video.srcObject?.getAudioTracks()[0]?.getSettings();
     return settings ? {echoCancellation: settings.echoCancellation,
                        noiseSuppression: settings.noiseSuppression} : null;
 }"""
-CAP_KBPS = 300  # bandwidth.js DATA_SAVER.maxBitrate
 QUIET_BYTES = 2_000  # per 2 s: RTP payload with no track is none; allow a stray frame
-
-
-def video_rates(page: Page, seconds: float) -> dict[str, float]:
-    """Video kbit/s sent and received over `seconds`, from two getStats readings."""
-    first = page.evaluate(VIDEO_BYTES)
-    started = time.monotonic()
-    time.sleep(seconds)
-    last = page.evaluate(VIDEO_BYTES)
-    elapsed = time.monotonic() - started
-    return {way: (last[way] - first[way]) * 8 / 1000 / elapsed for way in ("sent", "received")}
 
 
 def video_bytes_over(page: Page, seconds: float) -> dict[str, int]:
@@ -149,52 +131,6 @@ def test_a_page_that_joins_an_audio_only_call_sends_no_video(new_page) -> None:
     time.sleep(1)
     moved = video_bytes_over(guest, 2)
     assert moved["sent"] < QUIET_BYTES and moved["received"] < QUIET_BYTES, moved
-
-
-def test_data_saver_caps_the_video_at_once_and_keeps_the_cap(new_page) -> None:
-    host, guest, code = start_call(new_page)
-    time.sleep(3)  # past the 720p step (media.js) and the estimate's first climb
-    before = video_rates(host, 4)
-    assert host.evaluate(VIDEO_ENCODING).get("maxBitrate") is None
-
-    host.click("#toggle-settings")
-    host.check("#data-saver")
-    expect(host.locator("#data-saver-note")).to_have_text(
-        f"Data saver: video limited to {CAP_KBPS} kbit/s at 15 frames per second."
-    )
-    encoding = host.evaluate(VIDEO_ENCODING)
-    host.wait_for_function(f"() => ({VIDEO_ENCODING})()?.maxBitrate === {CAP_KBPS * 1000}")
-    time.sleep(2)  # the encoder settles to the new target
-    capped = video_rates(host, 4)
-    print(f"video sent: {before['sent']:.0f} kbit/s uncapped, {capped['sent']:.0f} capped")
-    assert capped["sent"] < CAP_KBPS, capped
-    assert before["sent"] > CAP_KBPS, f"positive control: uncapped sends more ({before})"
-    encoding = host.evaluate(VIDEO_ENCODING)
-    assert encoding["maxFramerate"] == 15, encoding
-
-    # Kept across an ICE restart and across a new connection (the guest reloads).
-    restart_ice(host, guest)
-    assert host.evaluate(VIDEO_ENCODING)["maxBitrate"] == CAP_KBPS * 1000
-    old = host.evaluate("window.visavis.peerConnection.localDescription.sdp")
-    guest.reload()
-    host.wait_for_function(
-        """old => window.visavis.peerConnection?.connectionState === 'connected' &&
-             window.visavis.peerConnection.localDescription.sdp !== old""",
-        arg=old,
-        timeout=MEDIA_TIMEOUT,
-    )
-    host.wait_for_function(f"() => ({VIDEO_ENCODING})()?.maxBitrate === {CAP_KBPS * 1000}")
-    time.sleep(2)  # past the new connection's 720p step
-    assert host.evaluate(VIDEO_ENCODING)["maxBitrate"] == CAP_KBPS * 1000
-
-    # Remembered on this device: another tab's lobby has it on.
-    lobby = host.context.new_page()
-    lobby.goto(host.url)
-    expect(lobby.locator("#data-saver")).to_be_checked()
-    lobby.close()
-    host.uncheck("#data-saver")
-    host.wait_for_function(f"() => ({VIDEO_ENCODING})()?.maxBitrate === undefined")
-    expect(host.locator("#data-saver-note")).to_be_hidden()
 
 
 def test_noise_suppression_follows_the_lobby_switch_and_echo_cancellation_stays_on(
