@@ -33,6 +33,12 @@ export function startCall(hosts) {
   bindShortcuts(document, () => session.inCall);
   bindConnectionCheck(session, () => router.room);
   holdCallLock(session); // the service worker updates between calls only
+  // Audio only, data saver, noise suppression: loaded when a lobby or a call first opens.
+  let audio = null;
+  onDetail(session, 'phase', ({phase}) => {
+    if (phase !== 'lobby' && phase !== 'joining') return;
+    audio ??= import('./audio-view.js').then((view) => view.bindAudio(session));
+  });
 
   // Sending files (file-view.js) loads when the chat opens, a file is dragged over the call
   // or an offer arrives. Dropped outside a call, a file is left to the browser.

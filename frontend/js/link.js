@@ -239,6 +239,7 @@ export class PeerLink {
     onDetail(peer, 'error', (error) => console.warn('visavis:', error));
     if (media.screen) peer.replaceTrack('video', media.screen, media.stream);
     this.peer = peer;
+    emit('peer', peer); // features loaded later (audio-view.js) follow each connection
     this.#facts.watch(peer);
     this.#host.statusChanged();
     peer.release(); // a spare's offer and candidates, held until now

@@ -1,7 +1,10 @@
 // This browser's own camera, microphone and shared screen, without the DOM: asking for
 // them (again, with chosen devices), muting, switching devices, sharing the screen. The
 // current peer connection gets each change at once, without renegotiating.
-import {fullSize, getLocalMedia, getTrack, stopMedia} from './media.js';
+import {DEFAULT_AUDIO, fullSize, getLocalMedia, getTrack, stopMedia} from './media.js';
+
+/** localStorage key of the noise-suppression switch ('on' or 'off'; none: on). */
+export const NOISE_SUPPRESSION_KEY = 'visavis.noiseSuppression';
 
 /** @typedef {{stream: MediaStream|null, problem: string|null}} MediaResult */
 
@@ -26,18 +29,34 @@ export class LocalMedia extends EventTarget {
   #request = null;
   // The camera at its full size (the call connected), not the start size (media.js).
   #full = false;
+  /** @type {{deviceId: string, enabled: boolean, had: boolean}|null} stopped for audio only */
+  #parked = null;
+  /** @type {import('./media.js').AudioProcessing} the microphone's, for every request */
+  audio;
   #mediaDevices;
   #peer;
+  #storage;
 
   /**
    * @param {object} options
    * @param {MediaDevices} [options.mediaDevices]
    * @param {() => import('./peer.js').Peer|null} [options.peer] the call's current peer
+   * @param {() => Storage} [options.storage] this device's storage, for the remembered
+   *   noise suppression (may throw when blocked)
    */
-  constructor({mediaDevices = globalThis.navigator?.mediaDevices, peer = () => null} = {}) {
+  constructor({mediaDevices = globalThis.navigator?.mediaDevices, peer = () => null,
+    storage = () => globalThis.localStorage} = {}) {
     super();
     this.#mediaDevices = mediaDevices;
     this.#peer = peer;
+    this.#storage = storage;
+    let saved = null;
+    try {
+      saved = storage()?.getItem(NOISE_SUPPRESSION_KEY) ?? null;
+    } catch {
+      // storage blocked: the default
+    }
+    this.audio = {...DEFAULT_AUDIO, noiseSuppression: saved !== 'off'};
   }
 
   /** The request still in flight or last answered; null after stop(). */
@@ -60,7 +79,7 @@ export class LocalMedia extends EventTarget {
   request(choice) {
     stopMedia(this.stream);
     this.stream = null;
-    this.#request = getLocalMedia(this.#mediaDevices, choice);
+    this.#request = getLocalMedia(this.#mediaDevices, choice, this.audio);
     return this.#request;
   }
 
@@ -93,6 +112,7 @@ export class LocalMedia extends EventTarget {
   /** Stop the screen, the camera and the microphone, and forget any request. */
   stop() {
     this.#full = false;
+    this.#parked = null;
     this.stopScreen();
     stopMedia(this.stream);
     this.stream = null;
@@ -120,20 +140,30 @@ export class LocalMedia extends EventTarget {
    * camera at a time refuses a second: the old track then stops first, and when the new
    * device still refuses, the old one is opened again (a `notice` says so).
    * @param {'audio'|'video'} kind @param {string} deviceId
+   * @param {{reopen?: boolean}} [options] reopen: stop the old track first even if the
+   *   device allows two (Chromium hands a second track of a device its first one's
+   *   processing, so new processing needs the old one gone)
    * @returns {Promise<boolean>} true when `deviceId` now feeds the stream
    */
-  async switchDevice(kind, deviceId) {
+  async switchDevice(kind, deviceId, {reopen = false} = {}) {
     const stream = this.stream;
     if (!stream) return false;
+    if (kind === 'video' && this.#parked) {
+      // Audio only: the camera picked opens when video comes back (startCamera).
+      this.#parked = {...this.#parked, deviceId, had: true};
+      return true;
+    }
     const old = stream.getTracks().find((track) => track.kind === kind);
-    let track = await getTrack(kind, deviceId, this.#mediaDevices, this.#full);
+    let track = reopen ? null : await getTrack(kind, deviceId, this.#mediaDevices, this.#full,
+      this.audio);
     let switched = Boolean(track);
     if (!track && old) {
       old.stop();
-      track = await getTrack(kind, deviceId, this.#mediaDevices, this.#full);
+      track = await getTrack(kind, deviceId, this.#mediaDevices, this.#full,
+      this.audio);
       switched = Boolean(track);
       track ??= await getTrack(kind, old.getSettings().deviceId ?? '', this.#mediaDevices,
-        this.#full);
+        this.#full, this.audio);
     }
     if (this.stream !== stream) {
       track?.stop();
@@ -176,6 +206,69 @@ export class LocalMedia extends EventTarget {
     this.#emit('screen', null);
   }
 
+  /**
+   * Noise suppression on or off, remembered on this device. A microphone in use is stopped
+   * and opened again with it (switchDevice, no renegotiation; a gap of a few tens of ms):
+   * Chromium ignores the change in applyConstraints, and gives a second track of a device
+   * that is still open the first one's processing.
+   * @param {boolean} on @returns {Promise<boolean>} false when the microphone refused
+   */
+  async setNoiseSuppression(on) {
+    this.audio = {...this.audio, noiseSuppression: on};
+    try {
+      this.#storage()?.setItem(NOISE_SUPPRESSION_KEY, on ? 'on' : 'off');
+    } catch {
+      // storage blocked: this page still uses it
+    }
+    const mic = this.stream?.getAudioTracks()[0];
+    if (!mic || mic.readyState === 'ended') return true;
+    return this.switchDevice('audio', mic.getSettings().deviceId ?? '', {reopen: true});
+  }
+
+  /** Whether the camera is stopped for audio only (stopCamera). */
+  get cameraStopped() {
+    return this.#parked !== null;
+  }
+
+  /**
+   * Audio only: stop the camera, so its light goes off, and any shared screen. The video
+   * sender gets no track (replaceTrack(null)): nothing is renegotiated, and startCamera()
+   * resumes with one replaceTrack once the camera is open.
+   */
+  stopCamera() {
+    if (this.#parked) return;
+    this.stopScreen();
+    const track = this.stream?.getVideoTracks()[0];
+    this.#parked = {deviceId: track?.getSettings().deviceId ?? '',
+      enabled: track?.enabled ?? true, had: Boolean(track)};
+    if (track) this.#drop(track);
+  }
+
+  /**
+   * Open again the camera stopped by stopCamera(): the same device and mute state.
+   * @returns {Promise<boolean>} false when it did not open (a `notice` says so) or the
+   *   call ended meanwhile
+   */
+  async startCamera() {
+    const parked = this.#parked;
+    const stream = this.stream;
+    if (!parked) return true;
+    this.#parked = null;
+    if (!parked.had || !stream) return true;
+    const track = await getTrack('video', parked.deviceId, this.#mediaDevices, this.#full);
+    if (this.stream !== stream || this.#parked) {
+      track?.stop();
+      return false;
+    }
+    if (!track) {
+      this.#emit('notice', 'cameraResumeFailed');
+      return false;
+    }
+    track.enabled = parked.enabled;
+    this.#use('video', track);
+    return true;
+  }
+
   /** The track's device went away (unplugged, switched off, permission revoked). */
   #watch(track) {
     track.addEventListener('ended', () => this.#ended(track), {once: true});
@@ -186,7 +279,8 @@ export class LocalMedia extends EventTarget {
     const stream = this.stream;
     if (!stream?.getTracks().includes(ended)) return; // replaced or stopped on purpose
     const kind = /** @type {'audio'|'video'} */ (ended.kind);
-    const track = await getTrack(kind, '', this.#mediaDevices, this.#full); // the default
+    const track = await getTrack(kind, '', this.#mediaDevices, this.#full,
+      this.audio); // the default
     if (this.stream !== stream || !stream.getTracks().includes(ended)) {
       track?.stop();
       return;

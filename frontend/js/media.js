@@ -10,6 +10,14 @@ const FULL_VIDEO = {facingMode: 'user', width: {ideal: 1280}, height: {ideal: 72
 /** Milliseconds from `connected` to the full size: the first frames are out by then. */
 export const FULL_SIZE_AFTER_MS = 1000;
 
+/**
+ * The microphone's processing: echo cancellation always (without it each side hears
+ * itself back), noise suppression as the person chose (audio-view.js, remembered).
+ * @typedef {{echoCancellation: true, noiseSuppression: boolean}} AudioProcessing
+ */
+/** @type {AudioProcessing} */
+export const DEFAULT_AUDIO = {echoCancellation: true, noiseSuppression: true};
+
 /** The strings.js key that explains a getUserMedia failure. */
 export function mediaProblem(error) {
   switch (error?.name) {
@@ -28,11 +36,12 @@ export function mediaProblem(error) {
  * Constraints for one kind: the chosen device, else the default one.
  * @param {'audio'|'video'} kind @param {string} [deviceId]
  * @param {boolean} [full] the camera's full size (in a connected call), else the start size
+ * @param {AudioProcessing} [audio] the microphone's processing
+ * @returns {MediaTrackConstraints}
  */
-export function constraint(kind, deviceId, full = false) {
-  const video = full ? FULL_VIDEO : START_VIDEO;
-  const base = kind === 'video' ? video : {};
-  return deviceId ? {...base, deviceId: {exact: deviceId}} : (kind === 'video' ? video : true);
+export function constraint(kind, deviceId, full = false, audio = DEFAULT_AUDIO) {
+  const base = kind === 'video' ? (full ? FULL_VIDEO : START_VIDEO) : audio;
+  return deviceId ? {...base, deviceId: {exact: deviceId}} : {...base};
 }
 
 /**
@@ -51,24 +60,25 @@ export async function fullSize(track) {
 /**
  * Camera and microphone, or the microphone alone when there is no usable camera.
  * @param {{audio?: string, video?: string}} [choice] device ids picked by the person
+ * @param {AudioProcessing} [audio] the microphone's processing
  * @returns {Promise<{stream: MediaStream|null, problem: string|null}>}
  */
 export async function getLocalMedia(mediaDevices = globalThis.navigator?.mediaDevices,
-  choice = {}) {
+  choice = {}, audio = DEFAULT_AUDIO) {
   if (!mediaDevices?.getUserMedia) {
     // Chromium hides mediaDevices altogether on plain HTTP.
     return {stream: null, problem: globalThis.isSecureContext === false ? 'insecure'
       : 'mediaMissing'};
   }
   try {
-    const constraints = {audio: constraint('audio', choice.audio),
+    const constraints = {audio: constraint('audio', choice.audio, false, audio),
       video: constraint('video', choice.video)};
     return {stream: await mediaDevices.getUserMedia(constraints), problem: null};
   } catch (error) {
     const problem = mediaProblem(error);
     if (problem === 'mediaDenied') return {stream: null, problem};
     try {
-      return {stream: await mediaDevices.getUserMedia({audio: true}),
+      return {stream: await mediaDevices.getUserMedia({audio: constraint('audio', '', false, audio)}),
         problem: problem === 'mediaBusy' ? 'cameraBusy' : 'cameraMissing'};
     } catch {
       return {stream: null, problem};
@@ -80,12 +90,13 @@ export async function getLocalMedia(mediaDevices = globalThis.navigator?.mediaDe
  * One new track of `kind` from the chosen device, or null when the browser refuses.
  * @param {'audio'|'video'} kind @param {string} deviceId
  * @param {MediaDevices} [mediaDevices] @param {boolean} [full] see constraint()
+ * @param {AudioProcessing} [audio] see constraint()
  * @returns {Promise<MediaStreamTrack|null>}
  */
 export async function getTrack(kind, deviceId, mediaDevices = globalThis.navigator?.mediaDevices,
-  full = false) {
+  full = false, audio = DEFAULT_AUDIO) {
   try {
-    const stream = await mediaDevices.getUserMedia({[kind]: constraint(kind, deviceId, full)});
+    const stream = await mediaDevices.getUserMedia({[kind]: constraint(kind, deviceId, full, audio)});
     return stream.getTracks()[0];
   } catch {
     return null;

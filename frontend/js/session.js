@@ -24,8 +24,9 @@ const RELOAD_WAIT_MS = 1000;
  * `controls` (MediaStream|null: the mute toggles), `devices` (MediaStream|null: list the
  * devices again), `remotestream` (MediaStream|null),
  * `remotemedia` ({mic, camera}|null), `remotename` (string|null), `chat` ({text, mine,
- * name}), `verification` (code|null), `facts` (facts.js summary|null), `file` (a `file-*`
- * message from the other person, or null: the connection to them closed).
+   * name}), `verification` (code|null), `facts` (facts.js summary|null), `file` (a `file-*`
+   * message from the other person, or null: the connection to them closed), `peer` (the
+   * Peer that now carries the call).
  */
 export class CallSession extends EventTarget {
   /** @type {import('./phases.js').Phase} */
@@ -103,6 +104,11 @@ export class CallSession extends EventTarget {
   /** The current RTCPeerConnection (stats, tests), or null. */
   get peerConnection() {
     return this.#link.peer?.connection ?? null;
+  }
+
+  /** The Peer that carries the call now, or null. */
+  get peer() {
+    return this.#link.peer;
   }
 
   /** The name given last time in this tab, or null. */

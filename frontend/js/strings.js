@@ -192,4 +192,14 @@ export const strings = {
   fileLost: 'Stopped: the connection to the other person was lost.',
   fileUnreadable: 'This file could not be read (it may have been moved or changed). Choose it again.',
   fileNoMemory: 'This device has not enough free memory for this file, so it was not received.',
+  // Audio only, data saver and noise suppression (audio-view.js)
+  toggleAudioOnly: 'Audio only',
+  audioOnlyMine: 'Audio only: neither of you sends video now. Press Audio only again for video.',
+  audioOnlyThem: '{name} switched the call to audio only.',
+  videoBackThem: '{name} switched video back on. Press Audio only to send yours too.',
+  otherPerson: 'The other person',
+  cameraResumeFailed: 'Your camera could not be started again (another app may be using it). The call goes on with audio.',
+  noiseSuppression: 'Noise suppression',
+  dataSaver: 'Data saver',
+  dataSaverOn: 'Data saver: video limited to {kbps} kbit/s at {fps} frames per second.',
 };

@@ -410,4 +410,66 @@ export class FakeFileConnection extends EventTarget {
     b.other = a;
     return [a, b];
   }
+/** An RTCRtpSender: its track and its encoding parameters (setParameters). */
+export class FakeSender {
+  /** @type {{transactionId: string, encodings: object[]}} */
+  parameters = {transactionId: 't1', encodings: [{active: true}]};
+
+  constructor(track = null) {
+    this.track = track;
+  }
+
+  getParameters() {
+    return structuredClone(this.parameters);
+  }
+
+  async setParameters(parameters) {
+    if (!parameters.encodings?.length) throw domError('InvalidModificationError');
+    this.parameters = structuredClone(parameters);
+  }
+
+  async replaceTrack(track) {
+    this.track = track;
+  }
+
+  setStreams() {}
+}
+
+/**
+ * A QuickPeerConnection with transceivers (one per addTrack or addTransceiver), each with
+ * a FakeSender, as features that reach the senders need.
+ */
+export class SenderPeerConnection extends QuickPeerConnection {
+  list = [];
+
+  addTrack(track, stream) {
+    super.addTrack(track, stream);
+    this.#add(track.kind, new FakeSender(track), 'sendrecv');
+  }
+
+  addTransceiver(kind, init) {
+    super.addTransceiver(kind, init);
+    this.#add(kind, new FakeSender(), init?.direction ?? 'sendrecv');
+  }
+
+  getTransceivers() {
+    return [...this.list];
+  }
+
+  /** The video transceiver's sender. */
+  get videoSender() {
+    return this.list.find((transceiver) => transceiver.receiver.track.kind === 'video').sender;
+  }
+
+  #add(kind, sender, direction) {
+    this.list.push({receiver: {track: {kind}}, sender, direction, currentDirection: direction});
+  }
+}
+
+/** The control DataChannel of a fake connection, opened as the other page would. */
+export function openControl(pc) {
+  const channel = pc.channels.find((candidate) => candidate.label === 'control');
+  channel.readyState = 'open';
+  channel.onopen?.();
+  return channel;
 }

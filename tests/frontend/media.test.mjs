@@ -73,7 +73,22 @@ test('the devices picked in the lobby are asked for exactly', async () => {
   const asked = [];
   await getLocalMedia({getUserMedia: async (constraints) => asked.push(constraints)},
     {audio: 'mic-2', video: 'cam-1'});
-  assert.deepEqual(asked[0].audio, {deviceId: {exact: 'mic-2'}});
+  assert.deepEqual(asked[0].audio.deviceId, {exact: 'mic-2'});
   assert.deepEqual(asked[0].video.deviceId, {exact: 'cam-1'});
-  assert.equal(constraint('audio'), true);
+  assert.equal(constraint('audio').deviceId, undefined);
+});
+
+test('echo cancellation is always asked for; noise suppression as the person chose', async () => {
+  assert.deepEqual(constraint('audio'), {echoCancellation: true, noiseSuppression: true});
+  const off = {echoCancellation: /** @type {true} */ (true), noiseSuppression: false};
+  assert.deepEqual(constraint('audio', 'mic-2', false, off),
+    {echoCancellation: true, noiseSuppression: false, deviceId: {exact: 'mic-2'}});
+  const asked = [];
+  // The camera refused: the microphone alone keeps the same processing.
+  await getLocalMedia({getUserMedia: async (constraints) => {
+    asked.push(constraints);
+    if (constraints.video) throw Object.assign(new Error(), {name: 'NotFoundError'});
+    return {};
+  }}, {}, off);
+  assert.deepEqual(asked.map(({audio}) => audio), [off, off]);
 });
