@@ -24,6 +24,13 @@ bindControls(session, router);
 bindHosts(session, router, {location, history});
 bindShortcuts(document, () => session.inCall);
 bindConnectionCheck(session, () => router.room);
+// Picture-in-picture, the QR code and the arrival alerts: fetched with the first lobby or
+// call, never on the home page's first load.
+let extras = null;
+session.addEventListener('phase', () => {
+  if (session.phase === 'home' || extras) return;
+  extras = import('./call-extras.js').then(({bindCallExtras}) => bindCallExtras(session));
+});
 
 /** @type {{type?: string, addEventListener?: Function}|undefined} Network Information API */
 const connection = /** @type {any} */ (navigator).connection;
