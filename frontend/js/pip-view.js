@@ -44,7 +44,8 @@ export function bindPip(session, stylesheet) {
     return !track || !track.enabled;
   };
   const remote = () => /** @type {MediaStream|null} */ (video.srcObject);
-  const floating = () => Boolean(pipWindow) || document.pictureInPictureElement === video;
+  const floating = () => Boolean(pipWindow && !pipWindow.closed) ||
+    document.pictureInPictureElement === video;
   const setPressed = () => button.setAttribute('aria-pressed', String(floating()));
 
   async function enter() {
@@ -53,16 +54,23 @@ export function bindPip(session, stylesheet) {
       // Document Picture-in-Picture is missing from TypeScript's DOM types.
       const pip = /** @type {any} */ (window).documentPictureInPicture;
       const win = /** @type {Window} */ (await pip.requestWindow(WINDOW));
+      if (!session.inCall) { // hung up while the window opened
+        win.close();
+        return;
+      }
       pipWindow = win;
       parts = fillPipWindow(win, {stylesheet, stream: remote(), micOff: micOff(),
         onMute: () => session.media.toggle('audio'), onHangUp: () => session.hangUp()});
       // Closed by the person, by us, or by hanging up: the page's video never left.
-      win.addEventListener('pagehide', () => {
+      const closed = () => {
         if (pipWindow !== win) return;
         pipWindow = null;
         parts = null;
         setPressed();
-      });
+      };
+      win.addEventListener('pagehide', closed);
+      if (win.closed) closed(); // closed before we listened: no pagehide will come
+      if (!pipWindow) return;
     } else {
       await video.requestPictureInPicture();
     }
