@@ -64,7 +64,8 @@ export function bindArrivalAlerts(session, storage) {
   const watch = new ArrivalWatch(session, {
     hidden: () => document.visibilityState === 'hidden',
     announce() {
-      title = document.title;
+      // A second arrival before the tab is seen keeps the title to come back to.
+      if (document.title !== strings.arrivedTitle) title = document.title;
       document.title = strings.arrivedTitle;
       if (soundOn(storage)) playJoinTone();
       notification = notify();

@@ -118,3 +118,18 @@ def test_an_allowed_notification_appears_and_its_click_brings_the_tab_back(new_p
     assert host.evaluate("window.notifications[0].body") == "Click to go back to the call."
     host.evaluate("window.notifications[0].dispatchEvent(new Event('click'))")
     assert host.evaluate("window.focusCalls") == 1
+
+
+def test_two_arrivals_before_the_tab_is_seen_give_the_title_back_all_the_same(new_page) -> None:
+    host, code = start_meeting(new_page, init_script=HOOKS)
+    expect(host.locator("#join-sound")).to_be_checked()
+    set_hidden(host, True)
+    first = join_by_link(new_page, code)
+    expect(host).to_have_title(ARRIVED)
+    first.click("#hang-up")
+    expect(host.locator("#waiting-extras")).to_be_visible()  # alone again, still hidden
+
+    guest_arrives(new_page, host, code)
+    host.wait_for_function("window.tones === 4")  # two notes each time
+    set_hidden(host, False)
+    expect(host).to_have_title(TITLE)
