@@ -33,6 +33,13 @@ export function startCall(hosts) {
   bindShortcuts(document, () => session.inCall);
   bindConnectionCheck(session, () => router.room);
   holdCallLock(session); // the service worker updates between calls only
+  // Picture-in-picture, the QR code and the arrival alerts: fetched with the first lobby or
+  // call, never on the home page's first load.
+  let extras = null;
+  session.addEventListener('phase', () => {
+    if (session.phase === 'home' || extras) return;
+    extras = import('./call-extras.js').then(({bindCallExtras}) => bindCallExtras(session));
+  });
   // Audio only, data saver, noise suppression: loaded when a lobby or a call first opens.
   let audio = null;
   onDetail(session, 'phase', ({phase}) => {

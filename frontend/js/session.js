@@ -24,9 +24,9 @@ const RELOAD_WAIT_MS = 1000;
  * `controls` (MediaStream|null: the mute toggles), `devices` (MediaStream|null: list the
  * devices again), `remotestream` (MediaStream|null),
  * `remotemedia` ({mic, camera}|null), `remotename` (string|null), `chat` ({text, mine,
-   * name}), `verification` (code|null), `facts` (facts.js summary|null), `file` (a `file-*`
-   * message from the other person, or null: the connection to them closed), `peer` (the
-   * Peer that now carries the call).
+ * name}), `verification` (code|null), `facts` (facts.js summary|null), `file` (a `file-*`
+ * message from the other person, or null: the connection to them closed), `peer` (the
+ * Peer that now carries the call).
  */
 export class CallSession extends EventTarget {
   /** @type {import('./phases.js').Phase} */

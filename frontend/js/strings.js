@@ -202,4 +202,16 @@ export const strings = {
   noiseSuppression: 'Noise suppression',
   dataSaver: 'Data saver',
   dataSaverOn: 'Data saver: video limited to {kbps} kbit/s at {fps} frames per second.',
+  // Picture-in-picture, the meeting link's QR code and the other person's arrival (issue 21:
+  // pip-view.js, pip-window.js, qr-view.js, waiting-panel.js, arrival-alerts.js)
+  togglePip: 'Picture in picture',
+  qrLabel: 'QR code of the meeting link',
+  qrCaption: 'Scan with a phone to join',
+  joinSound: 'Play a sound when someone joins',
+  notifyJoin: 'Notify me when someone joins',
+  notifyOn: 'You get a notification when someone joins.',
+  notifyBlocked: "Notifications are blocked for this site: allow them in the browser's site settings to get one when someone joins.",
+  arrivedTitle: '● Someone joined — visavis',
+  arrivedNotice: 'Someone joined your visavis call',
+  arrivedBody: 'Click to go back to the call.',
 };
