@@ -12,7 +12,7 @@
 // call holds the Web Lock 'visavis-call' (js/call-lock.js). Then the old caches go.
 
 // shell: written by `make shell` (tools/shell.mjs): do not edit by hand.
-const VERSION = '3fe747c9fa45';
+const VERSION = 'e93b61643ff2';
 const SHELL = [
   '/',
   '/offline.html',
@@ -22,6 +22,14 @@ const SHELL = [
   '/icons/icon-512.png',
   '/icons/maskable-512.png',
   '/css/app.css',
+  '/css/extras.css',
+  '/css/file-send.css',
+  '/js/arrival-alerts.js',
+  '/js/arrival.js',
+  '/js/audio-only.js',
+  '/js/audio-view.js',
+  '/js/bandwidth.js',
+  '/js/call-extras.js',
   '/js/call-lock.js',
   '/js/call.js',
   '/js/certificate.js',
@@ -35,9 +43,15 @@ const SHELL = [
   '/js/errors.js',
   '/js/events.js',
   '/js/facts.js',
+  '/js/file-offer.js',
+  '/js/file-pump.js',
+  '/js/file-transfer.js',
+  '/js/file-view.js',
   '/js/heartbeat.js',
   '/js/host-view.js',
+  '/js/i18n.js',
   '/js/ice-recovery.js',
+  '/js/languages.js',
   '/js/link.js',
   '/js/lobby.js',
   '/js/local-media.js',
@@ -47,6 +61,11 @@ const SHELL = [
   '/js/passkeys.js',
   '/js/peer.js',
   '/js/phases.js',
+  '/js/pip-support.js',
+  '/js/pip-view.js',
+  '/js/pip-window.js',
+  '/js/qr-code.js',
+  '/js/qr-view.js',
   '/js/render.js',
   '/js/routing.js',
   '/js/seat-claim.js',
@@ -60,6 +79,15 @@ const SHELL = [
   '/js/strings.js',
   '/js/ui.js',
   '/js/verification.js',
+  '/js/waiting-panel.js',
+  '/js/i18n/ar.js',
+  '/js/i18n/de.js',
+  '/js/i18n/es.js',
+  '/js/i18n/fr.js',
+  '/js/i18n/hi.js',
+  '/js/i18n/ja.js',
+  '/js/i18n/pt-BR.js',
+  '/js/vendor/qrcode.js',
 ];
 // end of shell
 

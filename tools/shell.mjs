@@ -20,7 +20,9 @@ const listed = (folder, suffix) => readdirSync(new URL(`${folder}/`, FRONTEND))
  */
 export function shell() {
   const paths = ['/', '/offline.html', '/manifest.webmanifest', '/favicon.svg',
-    ...listed('icons', '.png'), ...listed('css', '.css'), ...listed('js', '.js')];
+    ...listed('icons', '.png'), ...listed('css', '.css'), ...listed('js', '.js'),
+    // the languages and the QR encoder too: a page offline in Arabic stays in Arabic
+    ...listed('js/i18n', '.js'), ...listed('js/vendor', '.js')];
   const hash = createHash('sha256');
   for (const path of paths) {
     hash.update(`${path}\n`);

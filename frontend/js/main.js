@@ -91,6 +91,15 @@ if (deepLink) {
 // the home page only, and refuses while any tab is in a call (sw.js, call-lock.js).
 addEventListener('load', () => {
   navigator.serviceWorker?.register('/sw.js').then((registration) => {
-    if (!deepLink) registration.waiting?.postMessage('takeover');
+    if (deepLink) return;
+    const takeover = () => registration.waiting?.postMessage('takeover');
+    takeover();
+    // A new version found by this very load is not waiting yet: ask once it has installed.
+    registration.addEventListener('updatefound', () => {
+      const worker = registration.installing;
+      worker?.addEventListener('statechange', () => {
+        if (worker.state === 'installed') takeover();
+      });
+    });
   }, () => {});
 });

@@ -410,6 +410,8 @@ export class FakeFileConnection extends EventTarget {
     b.other = a;
     return [a, b];
   }
+}
+
 /** An RTCRtpSender: its track and its encoding parameters (setParameters). */
 export class FakeSender {
   /** @type {{transactionId: string, encodings: object[]}} */
