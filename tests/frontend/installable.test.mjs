@@ -29,7 +29,7 @@ test('the shell is the static client only: never the socket, health or any API',
     assert.ok(paths.includes(path), path);
   }
   for (const path of paths) {
-    assert.match(path, /^\/(?:|offline\.html|manifest\.webmanifest|favicon\.svg|(?:icons|css|js)\/[\w-]+\.\w+)$/, path);
+    assert.match(path, /^\/(?:|offline\.html|manifest\.webmanifest|favicon\.svg|(?:icons|css|js|js\/i18n|js\/vendor)\/[\w-]+\.\w+)$/, path);
   }
   for (const path of ['/ws', '/healthz', '/ice-servers', '/metrics']) {
     assert.ok(!paths.some((listed) => listed.startsWith(path)), path);
