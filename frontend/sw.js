@@ -12,7 +12,7 @@
 // call holds the Web Lock 'visavis-call' (js/call-lock.js). Then the old caches go.
 
 // shell: written by `make shell` (tools/shell.mjs): do not edit by hand.
-const VERSION = '208a9061e9d9';
+const VERSION = 'a2737389d248';
 const SHELL = [
   '/',
   '/offline.html',

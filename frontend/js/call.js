@@ -4,11 +4,11 @@
 import {holdCallLock} from './call-lock.js';
 import {bindConnectionCheck} from './connection-view.js';
 import {bindControls} from './controls.js';
+import {byId} from './dom.js';
+import {onDetail} from './events.js';
 import {renderSession} from './render.js';
 import {routeSession} from './routing.js';
 import {CallSession} from './session.js';
-import {byId} from './dom.js';
-import {onDetail} from './events.js';
 import {bindShortcuts} from './shortcuts.js';
 import {serverAnswers, socketUrl} from './signaling.js';
 import * as ui from './ui.js';
@@ -33,6 +33,7 @@ export function startCall(hosts) {
   bindShortcuts(document, () => session.inCall);
   bindConnectionCheck(session, () => router.room);
   holdCallLock(session); // the service worker updates between calls only
+
   // Picture-in-picture, the QR code and the arrival alerts: fetched with the first lobby or
   // call, never on the home page's first load.
   let extras = null;
