@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -158,29 +159,8 @@ def booted_host(distribution: Distribution = DEBIAN_12) -> Iterator[TestHost]:
             ssh_key=key,
         )
         write_host_files(root, host.address, name, (workdir / "ssh_key.pub").read_text())
-        log = open(workdir / "nspawn.log", "wb")  # noqa: SIM115 - closed with the machine
-        machine = subprocess.Popen(
-            [
-                "systemd-nspawn",
-                "--quiet",
-                "-D",
-                str(root),
-                f"--machine={name}",
-                "--boot",
-                "--register=no",
-                "--keep-unit",
-                "--network-veth",
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        wait_for("the veth link", lambda: link_exists(interface) or machine.poll() is not None, 30)
-        if machine.poll() is not None:
-            raise RuntimeError(f"systemd-nspawn stopped:\n{(workdir / 'nspawn.log').read_text()}")
-        subprocess.run(["ip", "addr", "add", f"{host.gateway}/30", "dev", interface], check=True)
-        subprocess.run(["ip", "link", "set", interface, "up"], check=True)
+        machine = Machine(root, host)
+        machine.start()
         subnets.release()
         wait_for("sshd answering", lambda: port_open(host.address, 22), 90)
         wait_for(
@@ -192,8 +172,74 @@ def booted_host(distribution: Distribution = DEBIAN_12) -> Iterator[TestHost]:
     finally:
         subnets.release()
         if machine is not None:
-            stop(machine)
+            machine.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+# systemd-nspawn's exit status when the container's systemd asked for a reboot.
+REBOOT_EXIT_STATUS = 133
+
+
+class Machine:
+    """systemd-nspawn running a host's root on its veth pair. Like systemd-nspawn@.service
+    (RestartForceExitStatus=133), it boots the same root again when the host reboots
+    (`systemctl reboot` inside), so a test reboots the host as an operator would."""
+
+    def __init__(self, root: Path, host: TestHost) -> None:
+        self.root = root
+        self.host = host
+        self.boots = 0  # how many times the root was booted
+        self.process: subprocess.Popen | None = None
+        self._stopping = threading.Event()
+
+    def start(self) -> None:
+        """Boot the root and give the controller's end of the veth its address; raises
+        RuntimeError when systemd-nspawn stops before the link is up."""
+        log = open(self.host.workdir / "nspawn.log", "ab")  # noqa: SIM115 - closed below
+        with log:
+            self.process = process = subprocess.Popen(
+                [
+                    "systemd-nspawn",
+                    "--quiet",
+                    "-D",
+                    str(self.root),
+                    f"--machine={self.host.name}",
+                    "--boot",
+                    "--register=no",
+                    "--keep-unit",
+                    "--network-veth",
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.boots += 1
+        interface = self.host.interface
+        wait_for("the veth link", lambda: link_exists(interface) or process.poll() is not None, 30)
+        if process.poll() is not None:
+            log_text = (self.host.workdir / "nspawn.log").read_text(errors="replace")
+            raise RuntimeError(f"systemd-nspawn stopped:\n{log_text[-3000:]}")
+        subprocess.run(
+            ["ip", "addr", "add", f"{self.host.gateway}/30", "dev", interface], check=True
+        )
+        subprocess.run(["ip", "link", "set", interface, "up"], check=True)
+        threading.Thread(target=self._boot_again_after_reboot, args=(process,), daemon=True).start()
+
+    def _boot_again_after_reboot(self, process: subprocess.Popen) -> None:
+        if process.wait() != REBOOT_EXIT_STATUS or self._stopping.is_set():
+            return
+        # Held until the address is back, so no other test run takes the subnet meanwhile.
+        subnets = SubnetLock()
+        try:
+            self.start()
+        finally:
+            subnets.release()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self.process is not None:
+            stop(self.process)
 
 
 def stop(machine: subprocess.Popen) -> None:
