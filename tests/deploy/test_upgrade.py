@@ -57,6 +57,7 @@ INSTALL += "their hashes"
 RESTART = "signaling : Restart signaling"
 APP_TASKS = {
     "signaling : Build or reuse the wheelhouse for the service's Python",
+    "signaling : Create the wheelhouse directories",
     "signaling : Copy the wheels of the dependencies and of visavis",
     "signaling : Remove wheelhouses of earlier versions",
     INSTALL,
