@@ -149,7 +149,8 @@ def booted_hosts(plans: list[Plan], distribution: Distribution = DEBIAN_12) -> I
             ip("link", "add", bridge, "type", "bridge")
             made.append(bridge)
             ip("link", "set", bridge, "up")
-        ip("addr", "add", f"{CONTROLLER}/{PUBLIC_PREFIX}", "dev", bridges[0])  # none on the private one
+        # The controller has no address on the private bridge: it cannot reach that link.
+        ip("addr", "add", f"{CONTROLLER}/{PUBLIC_PREFIX}", "dev", bridges[0])
         lock.release()
         key = workdir / "ssh_key"
         subprocess.run(
