@@ -102,6 +102,15 @@ def write_inventory(booted: Booted) -> Path:
     return inventory
 
 
+def journals(booted: Booted) -> str:
+    """The firewall's and the failed units' journals of every host, for a failed deploy."""
+    command = "systemctl --failed --no-legend; journalctl -u nftables --no-pager -n 30"
+    return "\n".join(
+        f"--- {name}:\n{host.run(command, check=False)[-2000:]}"
+        for name, host in booted.hosts.items()
+    )
+
+
 @pytest.fixture(scope="module")
 def site(request) -> Iterator[Site]:
     noted = request.config.stash.setdefault(_measurements, [])
@@ -119,9 +128,12 @@ def site(request) -> Iterator[Site]:
         inventory = write_inventory(booted)
         started = time.monotonic()
         done = Site(booted, inventory, "", 0.0)
-        done.deploy_output = done.make(
-            "deploy", "HOST=visavis", f"DOMAIN={DOMAIN}", "TLS=selfsigned"
-        )
+        try:
+            done.deploy_output = done.make(
+                "deploy", "HOST=visavis", f"DOMAIN={DOMAIN}", "TLS=selfsigned"
+            )
+        except AssertionError as error:
+            raise AssertionError(f"{error}\n{journals(booted)}") from None
         done.deploy_seconds = time.monotonic() - started
         measure(f"one ansible-playbook run on {len(PLANS)} hosts: {done.deploy_seconds:.1f} s")
         yield done
