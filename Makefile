@@ -107,10 +107,19 @@ check: lint typecheck typecheck-js
 	$(PY) -m pytest tests/unit tests/service
 
 # Everything: the fast tier first, then the suites that need root, browsers and hosts.
+# The deployment suite (booted hosts: mostly waiting on boots, dpkg, Ansible and sslyze's
+# timeouts, 20 of its 25 minutes) runs beside the other suites, which take the cores; its
+# output is printed after theirs. Every suite runs to its end; any failure fails the target.
 test: system-test-deps $(VENV)/.test
 	$(MAKE) check
-	$(PY) -m pytest --ignore=tests/unit --ignore=tests/service
-	$(MAKE) crossbrowser
+	@log=$$(mktemp --suffix=-visavis-deploy.log); \
+	$(PY) -m pytest -p no:cacheprovider tests/deploy >"$$log" 2>&1 & deploy=$$!; \
+	$(PY) -m pytest --ignore=tests/unit --ignore=tests/service --ignore=tests/deploy; others=$$?; \
+	$(MAKE) crossbrowser; crossbrowser=$$?; \
+	echo "=== waiting for tests/deploy, which ran beside the suites above ==="; \
+	wait $$deploy; deployed=$$?; cat "$$log"; rm -f "$$log"; \
+	echo "exit status: other suites $$others, crossbrowser $$crossbrowser, deploy $$deployed"; \
+	test $$others = 0 && test $$crossbrowser = 0 && test $$deployed = 0
 
 # Firefox ESR and Chromium calling each other (puppeteer-core, an npm development tool),
 # in a network namespace of their own with only loopback: the browsers try no other
