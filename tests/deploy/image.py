@@ -39,6 +39,8 @@ PACKAGES = (
     "openssl",
     "nftables",
     "curl",
+    # the redis role's Redis, for a host of the `redis` group (tests/deploy/test_several_hosts.py)
+    "redis-server",
 )
 
 
@@ -59,8 +61,8 @@ class Distribution:
         return CACHE_DIR / f"{self.name}-rootfs-v{self.image_version}"
 
 
-DEBIAN_12 = Distribution("debian12", "12", "bookworm", image_version="3")
-DEBIAN_13 = Distribution("debian13", "13", "trixie", image_version="2")
+DEBIAN_12 = Distribution("debian12", "12", "bookworm", image_version="4")
+DEBIAN_13 = Distribution("debian13", "13", "trixie", image_version="3")
 DISTRIBUTIONS = (DEBIAN_12, DEBIAN_13)
 
 

@@ -264,4 +264,5 @@ def test_the_roles_python_floor_is_pyprojects():
 
 
 def test_site_runs_every_role_but_the_callable_ones():
-    assert set(site_roles()) == set(ROLE_NAMES) - CALLABLE_ROLES
+    # The secret role also runs on its own, on the host that keeps a secret several hosts share.
+    assert set(site_roles()) - CALLABLE_ROLES == set(ROLE_NAMES) - CALLABLE_ROLES

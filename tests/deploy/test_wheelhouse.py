@@ -128,3 +128,16 @@ def test_the_signaling_role_installs_with_the_same_pinned_flags():
         Path("/venv"), {"deps_dir": "/d", "app_dir": "/a", "requirements": "r.txt"}
     )
     assert [arg for arg in argv if arg.startswith("-")] == [a for a in script if a.startswith("-")]
+
+
+def test_requirements_for_the_hosts_own_python_version_are_found(tmp_path):
+    # pip download judges python_full_version markers by the controller's Python: redis wants
+    # async-timeout below 3.11.3, which Debian 12's 3.11.2 is and a 3.11.7 controller is not.
+    builder = load(BUILDER)
+    marker = 'python_full_version < "3.11.3"'
+    make_wheel(tmp_path, "client", "1.0", "", requires=f"backport>=4.0.3; {marker}")
+    make_wheel(tmp_path, "other", "1.0", "", requires='present; python_version >= "3"')
+    make_wheel(tmp_path, "present", "1.0", "")
+
+    assert builder.missing_for_host(tmp_path, "3.11.2") == ["backport>=4.0.3"]
+    assert builder.missing_for_host(tmp_path, "3.11.7") == []  # the control: not needed there

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import tomllib
+import zipfile
 from pathlib import Path
 
 # glibc versions of the manylinux tags to accept; every supported host has at least 2.35.
@@ -89,11 +90,47 @@ def pin_by_hash(wheel_dir: Path) -> None:
     (wheel_dir / REQUIREMENTS).write_text("\n".join(lines) + "\n")
 
 
+def missing_for_host(wheel_dir: Path, full_version: str) -> list[str]:
+    """Requirements of the downloaded wheels that the host's Python needs but pip left out.
+
+    `pip download --python-version` evaluates markers on python_full_version with the
+    controller's own interpreter: redis' `async-timeout; python_full_version < "3.11.3"` is
+    skipped on a 3.11.7 controller, yet Debian 12's 3.11.2 needs it. Markers are evaluated
+    here for the host (extras' requirements are pip's, already resolved)."""
+    from packaging.markers import default_environment
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    environment = default_environment() | {
+        "python_full_version": full_version,
+        "python_version": ".".join(full_version.split(".")[:2]),
+        "extra": "",
+    }
+    present = {canonicalize_name(wheel.name.split("-")[0]) for wheel in wheel_dir.glob("*.whl")}
+    wanted: list[str] = []
+    for wheel in sorted(wheel_dir.glob("*.whl")):
+        with zipfile.ZipFile(wheel) as archive:
+            metadata = next(name for name in archive.namelist() if name.endswith("/METADATA"))
+            lines = archive.read(metadata).decode().splitlines()
+        for line in lines:
+            if not line.startswith("Requires-Dist:"):
+                continue
+            requirement = Requirement(line.split(":", 1)[1].strip())
+            if requirement.marker is None or not requirement.marker.evaluate(environment):
+                continue
+            if canonicalize_name(requirement.name) not in present:
+                wanted.append(f"{requirement.name}{requirement.specifier}")
+    return sorted(set(wanted))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--project", type=Path, required=True)
     parser.add_argument("--cache", type=Path, required=True)
     parser.add_argument("--python-version", required=True, help="the host's, e.g. 3.11")
+    parser.add_argument(
+        "--python-full-version", default="", help="the host's, e.g. 3.11.2 (markers need it)"
+    )
     parser.add_argument("--machine", required=True, help="the host's, e.g. x86_64")
     parser.add_argument("--extras", default="")
     options = parser.parse_args()
@@ -109,10 +146,11 @@ def main() -> None:
         "\n".join(needs).encode(),
         tag.encode(),
         options.machine.encode(),
+        options.python_full_version.encode(),
     )
     deps = options.cache / f"deps-{tag}-{options.machine}-{deps_key}"
 
-    def download(into: Path) -> None:
+    def download(into: Path, requirements: list[str] | None = None) -> None:
         platforms = [f"manylinux2014_{options.machine}"] + [
             f"manylinux_2_{minor}_{options.machine}" for minor in MANYLINUX_GLIBC_MINORS
         ]
@@ -123,7 +161,7 @@ def main() -> None:
             "--dest",
             str(into),
             "--python-version",
-            options.python_version,
+            options.python_full_version or options.python_version,
             "--implementation",
             "cp",
             "--abi",
@@ -135,8 +173,12 @@ def main() -> None:
             *[arg for platform in platforms for arg in ("--platform", platform)],
             "--constraint",
             str(constraints),
-            *needs,
+            *(requirements or needs),
         )
+        if requirements is None and options.python_full_version:
+            extra = missing_for_host(into, options.python_full_version)
+            if extra:
+                download(into, extra)
         pin_by_hash(into)
 
     sources = sorted((project / "signaling").rglob("*.py"))
