@@ -11,16 +11,14 @@ prints, as JSON, each side's selected candidate pair.
 from __future__ import annotations
 
 import json
-import re
 import sys
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 
-from .test_call_through_deployment import SELECTED_PAIR, expect_remote_video_playing
+from .test_call_through_deployment import meet
 
-CODE = re.compile(r"^[a-z]{4}-[a-z]{4}-[a-z]{4}$")
 # Keeps every RTCPeerConnection the page makes, for getStats; changes nothing else (the
 # page's own `?relay=1` forces the relay).
 RECORD_PEERS = """
@@ -54,16 +52,7 @@ def call(domain: str, web1: str, web2: str) -> list[dict]:
     with sync_playwright() as playwright:
         browser_a, a = person(playwright, domain, web1)
         browser_b, b = person(playwright, domain, web2)
-        a.click("#new-meeting")
-        a.click("#join-now")
-        expect(a.locator("#meeting-code")).to_have_text(CODE, timeout=15_000)
-        b.fill("#join-code", a.locator("#meeting-code").inner_text())
-        b.click("#join")
-        b.click("#join-now")
-        pairs = []
-        for page in (a, b):
-            expect_remote_video_playing(page)
-            pairs.append(page.evaluate(SELECTED_PAIR))
+        pairs = meet(a, b)
         browser_a.close()
         browser_b.close()
         return pairs

@@ -135,22 +135,25 @@ def call_through_relay(domain: str, address: str, enrolment_link: str) -> list[d
         host = open_page(browser, enrolment_link, passkeys=True)
         host.click("#enrol-button")
         expect(host.locator("#host-name")).to_have_text(f"Signed in as {HOST_NAME}", timeout=15_000)
-        host.click("#new-meeting")
-        host.click("#join-now")  # the lobby, with the default devices
-        expect(host.locator("#meeting-code")).to_have_text(CODE, timeout=15_000)
-        code = host.locator("#meeting-code").inner_text()
-
-        guest = open_page(browser, f"{site}/")
-        guest.fill("#join-code", code)
-        guest.click("#join")
-        guest.click("#join-now")
-
-        pairs = []
-        for page in (host, guest):
-            expect_remote_video_playing(page)
-            pairs.append(page.evaluate(SELECTED_PAIR))
+        pairs = meet(host, open_page(browser, f"{site}/"))
         browser.close()
         return pairs
+
+
+def meet(host: Page, guest: Page) -> list[dict]:
+    """The host starts a meeting (the lobby's default devices), the guest joins it by its
+    code; once both play the other's video, returns each side's selected candidate pair."""
+    host.click("#new-meeting")
+    host.click("#join-now")
+    expect(host.locator("#meeting-code")).to_have_text(CODE, timeout=15_000)
+    guest.fill("#join-code", host.locator("#meeting-code").inner_text())
+    guest.click("#join")
+    guest.click("#join-now")
+    pairs = []
+    for page in (host, guest):
+        expect_remote_video_playing(page)
+        pairs.append(page.evaluate(SELECTED_PAIR))
+    return pairs
 
 
 def test_two_browsers_call_through_the_deployed_relay(deployment, first_deploy):
