@@ -6,6 +6,7 @@ next."""
 from __future__ import annotations
 
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +24,12 @@ _measurements = pytest.StashKey[list[str]]()
 @pytest.fixture
 def measure(request: pytest.FixtureRequest) -> Callable[[str], None]:
     """Note a figure for the summary printed at the end of the run."""
-    noted = request.config.stash.setdefault(_measurements, [])
-    return lambda line: noted.append(f"{request.node.name}: {line}")
+    return lambda line: note(request.config, f"{request.node.name}: {line}")
+
+
+def note(config: pytest.Config, line: str) -> None:
+    """Add a line to the "deployment: measured" summary."""
+    config.stash.setdefault(_measurements, []).append(line)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
@@ -101,6 +106,12 @@ def deployment(request) -> Iterator[Deployment]:
 
 
 @pytest.fixture(scope="session")
-def first_deploy(deployment) -> str:
-    """The output of the first `make deploy` (self-signed) on the fresh host."""
-    return deployment.deploy("selfsigned")
+def first_deploy(request, deployment) -> str:
+    """The output of the first `make deploy` (self-signed) on the fresh host; its time goes
+    in the summary."""
+    started = time.monotonic()
+    printed = deployment.deploy("selfsigned")
+    seconds = time.monotonic() - started
+    name = deployment.host.distribution.name
+    note(request.config, f"first deploy [{name}]: make deploy on a fresh host, {seconds:.0f} s")
+    return printed
