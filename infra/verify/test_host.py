@@ -60,10 +60,12 @@ def test_every_signaling_instance_runs(host, parts):
     assert len(parts.signaling_ports) == (parts.instances_wanted or 1), parts
     for unit in signaling_units(parts):
         assert host.service(unit).is_running, unit
-    # nginx spreads sockets over exactly these instances.
+    # nginx spreads sockets over exactly these instances: an upstream block's servers with
+    # several, a proxy_pass straight to the one instance without.
     config = host.file(NGINX_SITE).content_string
-    upstream = re.findall(r"^\s*server\s+127\.0\.0\.1:(\d+)", config, re.MULTILINE)
-    assert sorted(map(int, upstream)) == sorted(parts.signaling_ports)
+    upstream = re.findall(r"^\s*server\s+127\.0\.0\.1:(\d+);", config, re.MULTILINE)
+    direct = re.findall(r"proxy_pass\s+http://127\.0\.0\.1:(\d+)", config)
+    assert sorted({int(port) for port in upstream + direct}) == sorted(parts.signaling_ports)
 
 
 def test_certbot_timer_renews_letsencrypt_certificates(host, site):
