@@ -27,6 +27,7 @@ def render_signaling(output: Path, **variables: object) -> tuple[str, str]:
     - {ROLES}/coturn/defaults/main.yml
     - {ROLES}/redis/defaults/main.yml
     - {ROLES}/signaling/defaults/main.yml
+    - {ROLES}/signaling/vars/main.yml
     - {ROLES}/nginx/defaults/main.yml
     - {ROLES}/../group_vars/all.yml
   tasks:
