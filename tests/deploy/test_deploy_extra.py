@@ -19,9 +19,12 @@ from packaging.utils import canonicalize_name
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+# Runs in sslyze's own virtualenv (.venv/sslyze, infra/verify/sslyze-constraints.txt).
+SSLYZE_CODE = REPO / "infra/verify/sslyze_check.py"
+SSLYZE_CONSTRAINTS = REPO / "infra/verify/sslyze-constraints.txt"
 # Python code that runs on the controller with the deploy extra's virtualenv.
 CONTROLLER_CODE = [
-    *sorted((REPO / "infra/verify").glob("*.py")),
+    *sorted(set((REPO / "infra/verify").glob("*.py")) - {SSLYZE_CODE}),
     REPO / "infra/ansible/roles/signaling/files/build_wheelhouse.py",
 ]
 TEST_ONLY = {"ruff", "playwright", "hypothesis", "ansible-lint", "pytest-timeout", "httpx"}
@@ -84,6 +87,18 @@ def test_deploy_extra_provides_what_the_controller_code_imports(path):
         if not providers & available:
             missing.append(f"{module} (from {sorted(providers)})")
     assert missing == [], f"{path.name} imports what the deploy extra does not install"
+
+
+def test_the_sslyze_check_imports_only_what_its_own_virtualenv_pins():
+    pinned = {
+        canonicalize_name(line.split("==")[0])
+        for line in SSLYZE_CONSTRAINTS.read_text().splitlines()
+        if line and not line.startswith("#")
+    }
+    imported = imported_top_level(SSLYZE_CODE) - set(sys.stdlib_module_names)
+
+    assert imported == {"sslyze"}
+    assert {canonicalize_name(name) for name in imported} <= pinned
 
 
 @pytest.mark.parametrize("verb", ["deploy", "verify", "compose-config"])
