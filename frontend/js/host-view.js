@@ -77,8 +77,9 @@ export function bindHosts({location, history}) {
 
   if (location.pathname !== '/enrol') return {watch};
   // The token lives in the fragment: never sent to a server, and gone from the address bar.
+  // The query stays (`?relay=1` is read when the call starts, after this).
   const token = location.hash.slice(1);
-  history.replaceState(null, '', '/');
+  history.replaceState(null, '', `/${location.search}`);
   byId('enrol').hidden = false;
   ui.onClick('enrol-button', async () => {
     byId('enrol-error').textContent = '';
