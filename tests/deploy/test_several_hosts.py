@@ -270,12 +270,16 @@ def test_a_room_made_on_web1_is_seen_on_web2_through_redis_only(site):
     web2 = site["web2"]
     code = created_on(site["web1"])
     # A third instance on web2 with the same settings but the Redis one: it keeps rooms in its
-    # own memory, as a web host without the setting would.
+    # own memory, as a web host without the setting would. (An EnvironmentFile= overrides
+    # Environment=, so the setting is left out of a copy of the file, not emptied.)
+    web2.run(
+        "umask 077; grep -v -e '^VISAVIS_BROKER_URL=' -e '^VISAVIS_STATE_DIR=' -e '^VISAVIS_PORT=' "
+        "/etc/visavis/signaling.env > /run/visavis-alone.env"
+    )
     web2.run(
         "systemd-run --unit=visavis-alone --property=User=visavis "
-        "--property=EnvironmentFile=/etc/visavis/signaling.env "
-        "--setenv=VISAVIS_PORT=8100 --setenv=VISAVIS_BROKER_URL= "
-        "--setenv=VISAVIS_STATE_DIR= /opt/visavis/venv/bin/python -m signaling"
+        "--property=EnvironmentFile=/run/visavis-alone.env "
+        "--setenv=VISAVIS_PORT=8100 /opt/visavis/venv/bin/python -m signaling"
     )
     try:
         deadline = time.monotonic() + 30
@@ -285,7 +289,7 @@ def test_a_room_made_on_web1_is_seen_on_web2_through_redis_only(site):
         alone = joined_on_web2(site, 8100, code)
         assert (alone["type"], alone.get("code")) == ("error", "room-not-found"), alone
     finally:
-        web2.run("systemctl stop visavis-alone", check=False)
+        web2.run("systemctl stop visavis-alone; rm -f /run/visavis-alone.env", check=False)
     # Positive control: web2's own instances, which share Redis, seat the same join.
     assert joined_on_web2(site, 8000, code)["type"] == "joined"
 
