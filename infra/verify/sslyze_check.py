@@ -21,8 +21,8 @@ sslyze's CCS-injection probe (CVE-2014-0224) sends an early ChangeCipherSpec, th
 application data record. A server that is not vulnerable rejects the early CCS and closes the
 connection; when the close arrives before the second send, that send fails with a reset and
 sslyze reports an error (sslyze issues #548, #604), though it reads the same close one line
-later as "not vulnerable". coturn 4.6.1 closes that fast in about one probe in eight, more on
-a loaded machine; such an error is read here as sslyze reads the close.
+later as "not vulnerable". coturn 4.6.1 closes that fast in one probe in 8 to 20 (local runs),
+more on a loaded machine; such an error is read here as sslyze reads the close.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """How make verify's sslyze check reads a failed CCS-injection probe (infra/verify/
 sslyze_check.py), run by the Python of sslyze's own virtualenv as make verify runs it. The
-server's reset after the early ChangeCipherSpec is timing (about one probe in eight against
+server's reset after the early ChangeCipherSpec is timing (one probe in 8 to 20 against
 coturn), so the traces are made here: real socket errors raised on the probe's own lines."""
 
 from __future__ import annotations
