@@ -16,17 +16,11 @@ import sys
 import threading
 import time
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 
-from .test_call_through_deployment import (
-    CODE,
-    HOST_NAME,
-    add_platform_authenticator,
-    expect_remote_video_playing,
-    spki_pin,
-)
+from .test_call_through_deployment import HOST_NAME, join_call, open_page, spki_pin
 
 SAMPLE_INTERVAL = 0.5  # seconds
 HOLD_LIMIT = 3600  # seconds: the driver stops by itself if the test never says so
@@ -59,15 +53,6 @@ async () => {
 """
 
 
-def open_page(browser: Browser, url: str, passkeys: bool = False) -> Page:
-    context = browser.new_context(ignore_https_errors=True, permissions=["camera", "microphone"])
-    page = context.new_page()
-    if passkeys:
-        add_platform_authenticator(context, page)
-    page.goto(url)
-    return page
-
-
 def relay_only(url: str) -> str:
     """`url` with `?relay=1` before its fragment (an enrolment link's token)."""
     address, hash_mark, fragment = url.partition("#")
@@ -94,19 +79,12 @@ def hold_call(domain: str, address: str, enrolment_link: str) -> None:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, rules, pin]
         )
-        host = open_page(browser, relay_only(enrolment_link), passkeys=True)
+        host = open_page(browser, relay_only(enrolment_link), passkeys=True, force_relay=False)
         host.click("#enrol-button")
         expect(host.locator("#host-name")).to_have_text(f"Signed in as {HOST_NAME}", timeout=15_000)
-        host.click("#new-meeting")
-        host.click("#join-now")
-        expect(host.locator("#meeting-code")).to_have_text(CODE, timeout=15_000)
+        guest = open_page(browser, relay_only(f"https://{domain}/"), force_relay=False)
+        join_call(host, guest)
         room = host.locator("#meeting-code").inner_text()
-        guest = open_page(browser, relay_only(f"https://{domain}/"))
-        guest.fill("#join-code", room)
-        guest.click("#join")
-        guest.click("#join-now")
-        for page in (host, guest):
-            expect_remote_video_playing(page)
         emit({"connected": [page.evaluate(SAMPLE) for page in (host, guest)], "room": room})
         deadline = time.monotonic() + HOLD_LIMIT
         while not stop.is_set() and time.monotonic() < deadline:

@@ -188,7 +188,6 @@ class Machine:
     def __init__(self, root: Path, host: TestHost) -> None:
         self.root = root
         self.host = host
-        self.boots = 0  # how many times the root was booted
         self.process: subprocess.Popen | None = None
         self._stopping = threading.Event()
 
@@ -214,7 +213,6 @@ class Machine:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        self.boots += 1
         interface = self.host.interface
         wait_for("the veth link", lambda: link_exists(interface) or process.poll() is not None, 30)
         if process.poll() is not None:

@@ -77,9 +77,12 @@ async () => {
 """
 
 
-def open_page(browser: Browser, url: str, passkeys: bool = False) -> Page:
+def open_page(browser: Browser, url: str, passkeys: bool = False, force_relay: bool = True) -> Page:
+    """A page of its own context at url; force_relay: every RTCPeerConnection relay-only
+    (RELAY_ONLY), else as the page makes it (`?relay=1` in url does the same by the app)."""
     context = browser.new_context(ignore_https_errors=True, permissions=["camera", "microphone"])
-    context.add_init_script(RELAY_ONLY)
+    if force_relay:
+        context.add_init_script(RELAY_ONLY)
     page = context.new_page()
     if passkeys:
         add_platform_authenticator(context, page)
@@ -141,19 +144,22 @@ def call_through_relay(domain: str, address: str, enrolment_link: str) -> list[d
 
 
 def meet(host: Page, guest: Page) -> list[dict]:
+    """join_call, then each side's selected candidate pair (pages opened with force_relay)."""
+    join_call(host, guest)
+    return [page.evaluate(SELECTED_PAIR) for page in (host, guest)]
+
+
+def join_call(host: Page, guest: Page) -> None:
     """The host starts a meeting (the lobby's default devices), the guest joins it by its
-    code; once both play the other's video, returns each side's selected candidate pair."""
+    code; returns once both play the other's video."""
     host.click("#new-meeting")
     host.click("#join-now")
     expect(host.locator("#meeting-code")).to_have_text(CODE, timeout=15_000)
     guest.fill("#join-code", host.locator("#meeting-code").inner_text())
     guest.click("#join")
     guest.click("#join-now")
-    pairs = []
     for page in (host, guest):
         expect_remote_video_playing(page)
-        pairs.append(page.evaluate(SELECTED_PAIR))
-    return pairs
 
 
 def test_two_browsers_call_through_the_deployed_relay(deployment, first_deploy):
