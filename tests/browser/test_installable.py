@@ -14,6 +14,7 @@ from playwright.sync_api import BrowserContext, Page, Playwright, expect
 
 from tests.browser.steps import CODE, own_server, screenshot
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS
+from tests.loopback import free_port, make_certificate, signaling_server
 
 FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
 SHELL_CACHE = "visavis-shell-"
@@ -104,6 +105,26 @@ def test_a_second_load_works_offline(context, server_url) -> None:
     # The page tries again by itself when back online (a goto here would race its reload).
     context.set_offline(False)
     expect(page.locator("#lobby-view")).to_be_visible(timeout=15_000)
+
+
+def test_the_offline_page_tries_again_until_the_meeting_answers(context, tmp_path) -> None:
+    """`online` is not "reachable": the browser says online when the link is up, which can be
+    before traffic flows (DHCP, a captive portal) or while the server restarts. Here the
+    browser is online and the server is down: the offline page must not stop trying."""
+    port = free_port()
+    certificate = make_certificate(tmp_path)
+    with signaling_server(tmp_path, tls=certificate, port=port) as server:
+        page = installed(context, f"{server.url}/")
+        url = f"{server.url}/abcd-efgh-jkmn"
+    # The server is gone; the browser went offline and online again meanwhile.
+    context.set_offline(True)
+    page.goto(url)
+    expect(page.locator("#offline-title")).to_have_text("You are offline")
+    context.set_offline(False)
+    time.sleep(2)  # its `online` try has failed: with only that one, it would stay here
+    expect(page.locator("#offline-title")).to_have_text("You are offline")
+    with signaling_server(tmp_path, tls=certificate, port=port):
+        expect(page.locator("#lobby-view")).to_be_visible(timeout=15_000)
 
 
 def test_the_worker_caches_the_shell_only(context, server_url) -> None:
