@@ -5,10 +5,7 @@ import {AudioOnly} from './audio-only.js';
 import {DATA_SAVER, DataSaver} from './bandwidth.js';
 import {buttonById, byId, inputById} from './dom.js';
 import {onDetail} from './events.js';
-import {strings} from './strings.js';
-
-/** A sentence of strings.js with its `{placeholders}` filled. */
-const fill = (key, values) => strings[key].replace(/\{(\w+)\}/g, (_, name) => values[name]);
+import {fill, strings} from './strings.js';
 
 /**
  * Wire the three controls to a call session; the handles are for the browser tests.
@@ -33,7 +30,7 @@ export function bindAudio(session) {
   const showSaver = () => {
     saverSwitch.checked = dataSaver.on;
     saverNote.hidden = !dataSaver.on;
-    saverNote.textContent = fill('dataSaverOn', {kbps: DATA_SAVER.maxBitrate / 1000,
+    saverNote.textContent = fill(strings.dataSaverOn, {kbps: DATA_SAVER.maxBitrate / 1000,
       fps: DATA_SAVER.maxFramerate});
   };
   const showAvatar = () => {
@@ -49,10 +46,10 @@ export function bindAudio(session) {
   onDetail(audioOnly, 'change', ({on, by}) => {
     button.setAttribute('aria-pressed', String(on));
     if (!on) say('');
-    else say(by === 'me' ? strings.audioOnlyMine : fill('audioOnlyThem', {name: who()}));
+    else say(by === 'me' ? strings.audioOnlyMine : fill(strings.audioOnlyThem, {name: who()}));
     showAvatar();
   });
-  audioOnly.addEventListener('videoback', () => say(fill('videoBackThem', {name: who()})));
+  audioOnly.addEventListener('videoback', () => say(fill(strings.videoBackThem, {name: who()})));
   button.addEventListener('click', () => audioOnly.set(!audioOnly.on));
 
   saverSwitch.addEventListener('change', () => {

@@ -1,7 +1,7 @@
 // The chat panel: messages travel on the peer-to-peer control channel, never the server.
 import {byId, inputById} from './dom.js';
 import {MAX_CHAT} from './session.js';
-import {strings} from './strings.js';
+import {fill, strings} from './strings.js';
 
 let unread = 0;
 
@@ -10,7 +10,7 @@ function setUnread(count) {
   const badge = byId('chat-badge');
   badge.hidden = !count;
   badge.textContent = count ? String(count) : '';
-  badge.title = `${count} ${strings.unread}`;
+  badge.title = fill(strings.unread, {count});
 }
 
 /** One line in the log; a message that arrives while the panel is closed counts as unread. */

@@ -6,7 +6,7 @@ import {byId} from './dom.js';
 import {onDetail} from './events.js';
 import {MAX_FILE_BYTES} from './file-offer.js';
 import {FileTransfers} from './file-transfer.js';
-import {strings} from './strings.js';
+import {fill, strings} from './strings.js';
 
 /** The sentence for a transfer that ended badly, by problem and direction. */
 const PROBLEMS = {
@@ -19,12 +19,6 @@ const PROBLEMS = {
   'no-memory': () => strings.fileNoMemory,
   'mismatch': (outgoing) => (outgoing ? strings.fileDamagedThere : strings.fileDamaged),
 };
-
-/**
- * A strings.js sentence with its `{placeholders}` filled in.
- * @param {string} sentence @param {Record<string, string>} values
- */
-const fill = (sentence, values) => sentence.replace(/\{(\w+)\}/g, (all, key) => values[key] ?? all);
 
 /** Bytes in words: "20.5 MB" (decimal units, as MAX_FILE_BYTES). @param {number} bytes */
 export function formatSize(bytes) {

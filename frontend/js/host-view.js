@@ -5,7 +5,7 @@
 import {buttonById, byId} from './dom.js';
 import {onDetail} from './events.js';
 import {HostError, enrol, hostState, signIn, signOut} from './passkeys.js';
-import {strings} from './strings.js';
+import {fill, strings} from './strings.js';
 import * as ui from './ui.js';
 
 /**
@@ -23,7 +23,7 @@ export function bindHosts({location, history}) {
   const render = () => {
     const hostsOnly = state.access === 'hosts';
     byId('host-bar').hidden = !hostsOnly && !state.host;
-    byId('host-name').textContent = state.host ? `${strings.signedInAs} ${state.host.name}` : '';
+    byId('host-name').textContent = state.host ? fill(strings.signedInAs, {name: state.host.name}) : '';
     buttonById('sign-in').hidden = Boolean(state.host);
     buttonById('sign-out').hidden = !state.host;
   };

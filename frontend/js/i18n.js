@@ -5,7 +5,7 @@
 // page and in the lobby (index.html). Loaded by main.js with a dynamic import, and only
 // when the page is not to stay English: not on an English first load.
 import {FALLBACK, LANGUAGES, RIGHT_TO_LEFT, loadLanguage, matchLanguage} from './languages.js';
-import {strings} from './strings.js';
+import {fill, strings} from './strings.js';
 import {localize} from './ui.js';
 
 /** localStorage key of the language picked on this device. */
@@ -38,26 +38,55 @@ function remember(tag) {
 }
 
 /**
+ * The values a text gives a sentence's `{placeholders}` (by name), if it is that sentence
+ * filled in; else null.
+ * @param {string} sentence @param {string} text @returns {Record<string, string>|null}
+ */
+function valuesIn(sentence, text) {
+  const parts = sentence.split(/\{(\w+)\}/); // text, name, text, name, ..., text
+  const escape = (part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const source = parts.map((part, i) => (i % 2 ? '([\\s\\S]+?)' : escape(part))).join('');
+  const found = new RegExp(`^${source}$`).exec(text);
+  if (!found) return null;
+  const names = parts.filter((_, i) => i % 2);
+  return Object.fromEntries(names.map((name, i) => [name, found[i + 1]]));
+}
+
+/**
+ * The text a view wrote from `before`, written again from `after`: a sentence; a sentence
+ * with its placeholders filled ("Signed in as Ana" → "Ana としてサインイン中"); or a sentence,
+ * a space and more (a server's own message after "The server refused…"). Null if the text is
+ * none of these. Both tables share their keys (languages.test.mjs checks them).
+ * @param {string} text @param {Record<string, string>} before @param {Record<string, string>} after
+ * @returns {string|null}
+ */
+export function translated(text, before, after) {
+  const sentences = Object.entries(before).filter(([, sentence]) => sentence);
+  const exact = sentences.find(([, sentence]) => sentence === text);
+  if (exact) return after[exact[0]];
+  for (const [key, sentence] of sentences) {
+    const values = sentence.includes('{') && valuesIn(sentence, text);
+    if (values) return fill(after[key], values);
+  }
+  // The longest sentence the text starts with, then a space.
+  const [key, sentence] = sentences
+    .filter(([, sentence]) => text.startsWith(`${sentence} `))
+    .reduce((long, entry) => (entry[1].length > long[1].length ? entry : long), ['', '']);
+  return key ? after[key] + text.slice(sentence.length) : null;
+}
+
+/**
  * Text that views wrote from strings (status lines, errors, "Meeting abcd-…") is in the old
- * language: swap each text node that is one of its sentences, or starts with one and a space.
+ * language: write each text node that `translated` knows again in the new one.
  * @param {Record<string, string>} before the sentences as they were, by key
  */
 function retext(before) {
-  const keyOf = new Map(Object.entries(before).map(([key, text]) => [text, key]));
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const text = node.nodeValue ?? '';
     if (!text.trim()) continue;
-    const exact = keyOf.get(text);
-    if (exact) {
-      node.nodeValue = strings[exact];
-      continue;
-    }
-    let prefix = '';
-    for (const sentence of keyOf.keys()) {
-      if (sentence.length > prefix.length && text.startsWith(`${sentence} `)) prefix = sentence;
-    }
-    if (prefix) node.nodeValue = strings[keyOf.get(prefix)] + text.slice(prefix.length);
+    const again = translated(text, before, strings);
+    if (again != null) node.nodeValue = again;
   }
 }
 

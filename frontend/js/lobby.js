@@ -1,13 +1,13 @@
 // The lobby and the device pickers: camera preview, microphone level, the lists of
 // cameras, microphones and speakers, and the optional name. No call logic.
 import {buttonById, byId, inputById, meterById, selectById, videoById} from './dom.js';
-import {strings} from './strings.js';
+import {fill, strings} from './strings.js';
 
 const PICKERS = {videoinput: 'camera-select', audioinput: 'mic-select', audiooutput: 'speaker-select'};
 let meter = null;
 
 export function showLobby(room) {
-  byId('lobby-meeting').textContent = room ? `${strings.lobbyJoin} ${room}` : strings.lobbyNew;
+  byId('lobby-meeting').textContent = room ? fill(strings.lobbyJoin, {code: room}) : strings.lobbyNew;
   setLobbyError();
   buttonById('join-now').disabled = false;
 }

@@ -1,6 +1,6 @@
 // The meeting link's QR code in the waiting view, so a phone can join by pointing its
 // camera at the screen. The encoder (qr-code.js and the vendored library) loads on first show.
-import {strings} from './strings.js';
+import {fill, strings} from './strings.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -26,7 +26,7 @@ export async function showQr(figure, link) {
   const svg = document.createElementNS(SVG, 'svg');
   svg.setAttribute('viewBox', `0 0 ${symbol.size} ${symbol.size}`);
   svg.setAttribute('role', 'img');
-  svg.setAttribute('aria-label', `${strings.qrLabel}: ${link}`);
+  svg.setAttribute('aria-label', fill(strings.qrLabel, {link}));
   svg.setAttribute('shape-rendering', 'crispEdges');
   const light = document.createElementNS(SVG, 'rect');
   light.setAttribute('width', '100%');

@@ -76,7 +76,7 @@ export const strings = {
 
   lobbyTitle: 'Ready to join?',
   lobbyNew: 'A new meeting: you get its link once you are in.',
-  lobbyJoin: 'Meeting',
+  lobbyJoin: 'Meeting {code}',
   joinNow: 'Join now',
   micLevel: 'Microphone level',
   cameraSelect: 'Camera',
@@ -93,7 +93,7 @@ export const strings = {
   chatSend: 'Send',
   chatYou: 'You',
   chatThem: 'Them',
-  unread: 'unread',
+  unread: '{count} unread',
   keepWaiting: 'Wait',
   leaveCall: 'Leave',
   helpTitle: 'Keyboard shortcuts',
@@ -123,7 +123,7 @@ export const strings = {
   hostsOnly: 'Only hosts of this server can start meetings — sign in.',
   signIn: 'Sign in',
   signOut: 'Sign out',
-  signedInAs: 'Signed in as',
+  signedInAs: 'Signed in as {name}',
   enrolTitle: 'Become a host',
   enrolIntro: 'You were invited to start meetings on this server. Create a passkey on this device or a security key: you sign in with it later, no password.',
   enrolButton: 'Create passkey',
@@ -205,7 +205,7 @@ export const strings = {
   // Picture-in-picture, the meeting link's QR code and the other person's arrival (issue 21:
   // pip-view.js, pip-window.js, qr-view.js, waiting-panel.js, arrival-alerts.js)
   togglePip: 'Picture in picture',
-  qrLabel: 'QR code of the meeting link',
+  qrLabel: 'QR code of the meeting link: {link}',
   qrCaption: 'Scan with a phone to join',
   joinSound: 'Play a sound when someone joins',
   notifyJoin: 'Notify me when someone joins',
@@ -215,3 +215,13 @@ export const strings = {
   arrivedNotice: 'Someone joined your visavis call',
   arrivedBody: 'Click to go back to the call.',
 };
+
+/**
+ * A sentence of `strings` with its `{placeholders}` filled in; a value not given leaves its
+ * placeholder as it is. A value goes in whole, so a language can put it where its word order
+ * wants it, e.g. "Signed in as {name}", "{name} としてサインイン中".
+ * @param {string} sentence @param {Record<string, string|number>} values
+ * @returns {string}
+ */
+export const fill = (sentence, values) =>
+  sentence.replace(/\{(\w+)\}/g, (all, name) => String(values[name] ?? all));

@@ -98,6 +98,18 @@ def test_the_picker_switches_and_remembers_without_losing_the_lobby(new_page) ->
     expect(page.locator("#lobby-title")).to_have_text("Ready to join?")
 
 
+def test_a_sentence_with_a_value_is_written_again_in_the_new_order(new_page) -> None:
+    """The lobby's "Meeting {code}": switching languages keeps the code and puts it where the
+    new language's sentence has it (i18n.js `translated`)."""
+    code = "abcd-efgh-jkmn"
+    page = new_page(f"/{code}", locale="en-US")
+    expect(page.locator("#lobby-meeting")).to_have_text(f"Meeting {code}")
+    for tag in ("ja", "ar", "en"):
+        page.select_option("#lobby-view .language select", tag)
+        sentence = sentences(page, tag)["lobbyJoin"]
+        expect(page.locator("#lobby-meeting")).to_have_text(sentence.replace("{code}", code))
+
+
 OVERFLOWING = """() => {
   const root = document.documentElement;
   const wide = root.scrollWidth > root.clientWidth ? ['document'] : [];

@@ -115,3 +115,18 @@ test('the pickers in index.html list exactly the languages shipped, each named i
     assert.deepEqual(listed, Object.entries(LANGUAGES));
   }
 });
+
+test('text written from one language is written again in another, placeholders and all', async () => {
+  const {translated: again} = await import('../../frontend/js/i18n.js');
+  const {ja, hi} = tables;
+  assert.equal(again(strings.joinNow, strings, ja), ja.joinNow);
+  // A filled-in sentence: the value moves to where the language puts it.
+  assert.equal(again('Signed in as Ana María', strings, ja), 'Ana María としてサインイン中');
+  assert.equal(again('Ana María के रूप में साइन इन किया गया', hi, strings), 'Signed in as Ana María');
+  assert.equal(again('Meeting abcd-efgh-jkmn', strings, tables.ar), 'الاجتماع abcd-efgh-jkmn');
+  // A sentence, a space and more (the server's own words) keeps the more.
+  assert.equal(again(`${strings.serverError} room busy`, strings, ja), `${ja.serverError} room busy`);
+  // Text that is none of the sentences is left alone; so is the empty value of a placeholder.
+  assert.equal(again('Ana María', strings, ja), null);
+  assert.equal(again('Signed in as ', strings, ja), null);
+});

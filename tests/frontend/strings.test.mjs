@@ -43,3 +43,15 @@ test('no page or script loads anything from another origin', () => {
     assert.doesNotMatch(source, /stun:|turn:/);
   }
 });
+
+test('no script builds a sentence from pieces: a value goes into a {placeholder}', () => {
+  // `${strings.x} ${value}` fixes the word order to English's; fill() lets a language move it.
+  const pieces = /\$\{strings\.\w+\}:? *\$\{|\$\{[^}]+\} \$\{strings\.\w+\}/;
+  assert.match('`${strings.signedInAs} ${name}`', pieces); // the check finds one
+  assert.match('`${count} ${strings.unread}`', pieces);
+  assert.doesNotMatch('`${strings.offlineTitle} · ${strings.appName}`', pieces); // a title
+  for (const file of modules) {
+    const found = read(`js/${file}`).match(pieces);
+    assert.equal(found, null, `${file}: ${found}`);
+  }
+});
