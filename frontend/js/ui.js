@@ -119,7 +119,8 @@ export function setMediaControls(stream) {
       setPressed(id, !track || track.enabled === false); // no device: shown off
     }
   }
-  buttonById('toggle-screen').disabled = !navigator.mediaDevices?.getDisplayMedia;
+  // Phones and tablets cannot share their screen: no button rather than a dead one.
+  buttonById('toggle-screen').hidden = !navigator.mediaDevices?.getDisplayMedia;
 }
 
 export function setPressed(id, pressed) {

@@ -121,6 +121,30 @@ OVERFLOWING = """() => {
 }"""
 
 
+# How many rows the call's visible controls take.
+CONTROL_ROWS = """[...document.querySelectorAll('.controls > button')]
+  .filter((button) => button.checkVisibility())
+  .reduce((tops, button) => tops.add(Math.round(button.getBoundingClientRect().top)), new Set())
+  .size"""
+# A phone's browser: no screen sharing (Chrome for Android, Safari on iOS).
+NO_SCREEN_SHARING = "delete MediaDevices.prototype.getDisplayMedia;"
+
+
+def test_a_small_phone_gets_one_row_of_the_controls_it_can_use(new_page) -> None:
+    """360 px, touch only, no screen sharing: the screen button is not there (not a dead
+    one), nor the keyboard shortcuts' help; what is left fits one row."""
+    small = {**PHONE, "viewport": {"width": 360, "height": 740}}
+    host, guest, _ = start_call(new_page, init_script=NO_SCREEN_SHARING, **small)
+    for page in (host, guest):
+        expect(page.locator("#toggle-screen")).to_be_hidden()
+        expect(page.locator("#toggle-help")).to_be_hidden()
+        expect(page.locator("#hang-up")).to_be_visible()
+        assert page.evaluate(CONTROL_ROWS) == 1
+    # Positive control: a narrower bar does wrap, and the count sees it.
+    guest.evaluate("document.querySelector('.controls').style.width = '200px'")
+    assert guest.evaluate(CONTROL_ROWS) > 1
+
+
 def test_the_longest_language_fits_a_phone_on_every_view(new_page) -> None:
     probe = new_page("/")
     lengths = probe.evaluate(
@@ -143,6 +167,7 @@ def test_the_longest_language_fits_a_phone_on_every_view(new_page) -> None:
     expect(guest.locator("#hang-up span")).to_have_text(text["hangUp"])
     assert host.evaluate(OVERFLOWING) == []
     assert guest.evaluate(OVERFLOWING) == []
+    assert guest.evaluate(CONTROL_ROWS) == 1, "the call's controls wrap at 390 px"
     guest.click("#toggle-facts")
     guest.click("#toggle-chat")
     assert guest.evaluate(OVERFLOWING) == []
