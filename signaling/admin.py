@@ -37,11 +37,19 @@ def parser() -> argparse.ArgumentParser:
 
 def run(argv: Sequence[str], settings: Settings) -> int:
     """Run one command; the exit status. Raises ConfigError when no store is configured."""
-    arguments = parser().parse_args(argv)
+    arguments = parser().parse_args(_id_as_given(argv))
     store = host_store_for(settings)
     if store is None:
         raise ConfigError("hosts are kept nowhere: set VISAVIS_STATE_DIR (or VISAVIS_BROKER_URL)")
     return asyncio.run(_run(arguments, settings, store))
+
+
+def _id_as_given(argv: Sequence[str]) -> list[str]:
+    """`remove-host ID` with "--" before ID: a host id is base64url and one in 64 begins
+    with "-", which argparse would take for an option."""
+    if len(argv) == 2 and argv[0] == "remove-host" and argv[1] not in ("-h", "--help"):
+        return [argv[0], "--", argv[1]]
+    return list(argv)
 
 
 async def _run(arguments: argparse.Namespace, settings: Settings, store: HostStore) -> int:

@@ -284,6 +284,13 @@ def test_a_removed_host_can_no_longer_sign_in_or_create(hosts: Hosts):
     )
 
 
+def test_a_host_id_that_begins_with_a_dash_is_an_id_not_an_option(hosts: Hosts, capsys):
+    # base64url ids: one in 64 begins with "-" ("-JLRvJBHlm3xwHj2o8rQLg" made this test's
+    # neighbour fail once); argparse alone exits with "the following arguments are required".
+    assert admin.run(["remove-host", "-JLRvJBHlm3xwHj2o8rQLg"], hosts.settings) == 1
+    assert "no host '-JLRvJBHlm3xwHj2o8rQLg'" in capsys.readouterr().out
+
+
 def test_posts_from_another_site_are_refused(hosts: Hosts):
     token = token_of(hosts.enrolment_link())
 
