@@ -12,7 +12,7 @@
 // call holds the Web Lock 'visavis-call' (js/call-lock.js). Then the old caches go.
 
 // shell: written by `make shell` (tools/shell.mjs): do not edit by hand.
-const VERSION = 'cbf9d682cfa8';
+const VERSION = '74b874aa66c3';
 const SHELL = [
   '/',
   '/offline.html',

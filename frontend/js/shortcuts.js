@@ -2,7 +2,9 @@
 // clicks its button, so a shortcut does exactly what the button does.
 
 /** Key → id of the button it clicks. */
-export const SHORTCUTS = Object.freeze({m: 'toggle-mic', v: 'toggle-camera', H: 'hang-up'});
+export const SHORTCUTS = Object.freeze({
+  m: 'toggle-mic', v: 'toggle-camera', a: 'toggle-audio-only', H: 'hang-up',
+});
 
 /**
  * The id of the button a key press stands for, or null (no shortcut, a modifier held, or

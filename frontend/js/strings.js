@@ -99,6 +99,7 @@ export const strings = {
   helpTitle: 'Keyboard shortcuts',
   keyMic: 'Mute or unmute',
   keyCamera: 'Camera on or off',
+  keyAudioOnly: 'Audio only on or off',
   keyHangUp: 'Hang up',
   checkConnection: 'Check my connection',
   checkRunning: 'Checking what your network lets a call do… This takes up to 10 seconds; nobody is called.',

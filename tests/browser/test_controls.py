@@ -87,8 +87,14 @@ def test_keyboard_shortcuts_are_listed_and_work(new_page) -> None:
     host.click("#toggle-help")
     expect(host.locator("#help")).to_be_visible()
     expect(host.locator("#help")).to_contain_text("Hang up")
+    expect(host.locator("#help")).to_contain_text("Audio only on or off")
     host.keyboard.press("Escape")
     expect(host.locator("#help")).to_be_hidden()
+
+    host.keyboard.press("a")
+    expect(host.locator("#toggle-audio-only")).to_have_attribute("aria-pressed", "true")
+    host.keyboard.press("a")
+    expect(host.locator("#toggle-audio-only")).to_have_attribute("aria-pressed", "false")
 
     host.keyboard.press("m")
     expect(host.locator("#toggle-mic")).to_have_attribute("aria-pressed", "true")

@@ -5,9 +5,10 @@ import {shortcutButton} from '../../frontend/js/shortcuts.js';
 
 const inField = {closest: (selector) => (selector.includes('input') ? {} : null)};
 
-test('m, v and Shift+H click mute, camera and hang up', () => {
+test('m, v, a and Shift+H click mute, camera, audio only and hang up', () => {
   assert.equal(shortcutButton({key: 'm'}), 'toggle-mic');
   assert.equal(shortcutButton({key: 'v'}), 'toggle-camera');
+  assert.equal(shortcutButton({key: 'a'}), 'toggle-audio-only');
   assert.equal(shortcutButton({key: 'H'}), 'hang-up');
   assert.equal(shortcutButton({key: 'h'}), null, 'hang up needs Shift');
 });

@@ -99,6 +99,7 @@ export default {
   helpTitle: 'Tastenkürzel',
   keyMic: 'Stumm oder laut schalten',
   keyCamera: 'Kamera an oder aus',
+  keyAudioOnly: 'Nur Ton an oder aus',
   keyHangUp: 'Auflegen',
   checkConnection: 'Meine Verbindung prüfen',
   checkRunning: 'Es wird geprüft, was dein Netz für Anrufe zulässt… Das dauert bis zu 10 Sekunden; niemand wird angerufen.',

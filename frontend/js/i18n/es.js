@@ -99,6 +99,7 @@ export default {
   helpTitle: 'Atajos de teclado',
   keyMic: 'Silenciar o activar el micrófono',
   keyCamera: 'Encender o apagar la cámara',
+  keyAudioOnly: 'Activar o desactivar solo audio',
   keyHangUp: 'Colgar',
   checkConnection: 'Comprobar mi conexión',
   checkRunning: 'Comprobando lo que tu red permite a una llamada… Tarda hasta 10 segundos; no se llama a nadie.',

@@ -99,6 +99,7 @@ export default {
   helpTitle: 'Raccourcis clavier',
   keyMic: 'Couper ou rétablir le micro',
   keyCamera: 'Activer ou couper la caméra',
+  keyAudioOnly: 'Activer ou couper le mode audio seulement',
   keyHangUp: 'Raccrocher',
   checkConnection: 'Tester ma connexion',
   checkRunning: 'Vérification de ce que votre réseau permet pour un appel… Cela prend jusqu’à 10 secondes ; personne n’est appelé.',

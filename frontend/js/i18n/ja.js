@@ -99,6 +99,7 @@ export default {
   helpTitle: 'キーボードショートカット',
   keyMic: 'ミュートの切り替え',
   keyCamera: 'カメラのオン・オフ',
+  keyAudioOnly: '音声のみの切り替え',
   keyHangUp: '通話を終了',
   checkConnection: '接続をチェック',
   checkRunning: 'ネットワークで通話に何ができるかを確認しています… 最大10秒かかります。誰にも発信されません。',

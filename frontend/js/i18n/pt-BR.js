@@ -99,6 +99,7 @@ export default {
   helpTitle: 'Atalhos de teclado',
   keyMic: 'Silenciar ou ativar o microfone',
   keyCamera: 'Ligar ou desligar a câmera',
+  keyAudioOnly: 'Ligar ou desligar o modo só áudio',
   keyHangUp: 'Desligar',
   checkConnection: 'Testar minha conexão',
   checkRunning: 'Verificando o que sua rede permite a uma chamada… Isso leva até 10 segundos; ninguém é chamado.',
