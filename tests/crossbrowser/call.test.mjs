@@ -1,6 +1,6 @@
 // Firefox ESR and Chromium calling each other through the real server over TLS, in both
-// roles: media both ways, toggles, chat, verification codes, a reload, an ICE restart, a
-// server restart and a relay-only call through a real coturn; Firefox with Firefox once,
+// roles: media both ways, toggles, chat, verification codes, a file sent, a reload, an ICE
+// restart, a server restart and a relay-only call through a real coturn; Firefox with Firefox once,
 // and Firefox without navigator.connection recovering from a network change.
 // Runs in a network namespace with only loopback (see assertLoopbackOnly).
 import assert from 'node:assert/strict';
@@ -62,6 +62,38 @@ async function call(hostName, guestName, url = server.url, query = '') {
 
 const hidden = (page, selector) => page.$eval(selector, (element) => element.hidden);
 
+/** Bytes of the file sent across: big enough for many chunks and the backpressure path. */
+const FILE_BYTES = 3_000_000;
+
+/**
+ * Drop a file of random bytes, made in the page, on the call (what the person's drag does;
+ * no file dialog, so the same in both browsers); its SHA-256 in hex.
+ * @param {import('puppeteer-core').Page} page @param {string} name @param {number} size
+ */
+const dropFile = (page, name, size) => page.evaluate(async (fileName, fileSize) => {
+  const bytes = new Uint8Array(fileSize);
+  for (let at = 0; at < fileSize; at += 65536) {
+    crypto.getRandomValues(bytes.subarray(at, Math.min(fileSize, at + 65536)));
+  }
+  const data = new DataTransfer();
+  data.items.add(new File([bytes], fileName));
+  const init = {dataTransfer: data, bubbles: true, cancelable: true};
+  const view = /** @type {HTMLElement} */ (document.getElementById('call-view'));
+  view.dispatchEvent(new DragEvent('dragover', init));
+  view.dispatchEvent(new DragEvent('drop', init));
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  return [...digest].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+}, name, size);
+
+/** The SHA-256 (hex) of what the last transfer's Save link gives the person. */
+const savedDigest = (page) => page.evaluate(async () => {
+  const links = document.querySelectorAll('#chat-log li.file a.file-save');
+  const link = /** @type {HTMLAnchorElement} */ (links[links.length - 1]);
+  const bytes = await (await fetch(link.href)).arrayBuffer();
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  return [...digest].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+});
+
 for (const [hostName, guestName] of [['firefox', 'chromium'], ['chromium', 'firefox']]) {
   describe(`${hostName} host, ${guestName} guest`, () => {
     test('both see each other; toggles, chat and verification codes cross over', async () => {
@@ -103,6 +135,23 @@ for (const [hostName, guestName] of [['firefox', 'chromium'], ['chromium', 'fire
         await waitForText(page, '#fact-path', 'Direct (UDP)');
         await waitForText(page, '#fact-rtt', / ms$/);
       }
+    });
+
+    test('a file crosses over: offered, accepted, arrived identical', async () => {
+      const {host, guest} = await call(hostName, guestName);
+      const name = `from-${hostName}.bin`;
+
+      const sent = await dropFile(host, name, FILE_BYTES);
+
+      await guest.locator('#toggle-chat').click();
+      await waitForText(guest, '#chat-log li.file .file-name', name);
+      await guest.locator('#chat-log li.file .file-accept').click();
+      await guest.waitForSelector('#chat-log li.file a.file-save', {timeout: MEDIA_TIMEOUT_MS});
+      assert.equal(await savedDigest(guest), sent);
+      // The sender's line says it is done (its own sentence, not the receiver's).
+      await host.locator('#toggle-chat').click();
+      await host.waitForSelector('#chat-log li.file[data-state=done]',
+        {timeout: MEDIA_TIMEOUT_MS});
     });
 
     test('a reload takes the seat back', async () => {
