@@ -12,7 +12,7 @@
 // call holds the Web Lock 'visavis-call' (js/call-lock.js). Then the old caches go.
 
 // shell: written by `make shell` (tools/shell.mjs): do not edit by hand.
-const VERSION = '74b874aa66c3';
+const VERSION = '2d008381f45c';
 const SHELL = [
   '/',
   '/offline.html',
@@ -56,6 +56,7 @@ const SHELL = [
   '/js/lobby.js',
   '/js/local-media.js',
   '/js/main.js',
+  '/js/media-stall.js',
   '/js/media.js',
   '/js/offline.js',
   '/js/passkeys.js',

@@ -36,7 +36,8 @@ function roundTrip(pair, stats) {
 
 /**
  * {path: 'direct'|'relayed', protocol, rttMs, lossPercent, kbps, width, height, quality,
- * counters}, each null when unknown; rates are measured since `previous`.
+ * counters: {timestamp (ms), bytes, audioBytes, videoBytes, received, lost}}, each null
+ * when unknown; rates are measured since `previous`.
  * @param {Iterable<object>} report an RTCStatsReport's values
  * @param {{counters: {timestamp: number, bytes: number, received: number, lost: number}}|null}
  *   [previous] the summary of the report before
@@ -46,10 +47,14 @@ export function summarizeStats(report, previous = null) {
   const {pair, local} = selectedPair(stats);
   const inbound = stats.filter((entry) => entry.type === 'inbound-rtp');
   const video = inbound.find((entry) => entry.kind === 'video');
-  const sum = (key) => inbound.reduce((total, entry) => total + (entry[key] ?? 0), 0);
+  /** @param {string} key @param {string} [kind] only this kind's entries */
+  const sum = (key, kind) => inbound.filter((entry) => !kind || entry.kind === kind)
+    .reduce((total, entry) => total + (entry[key] ?? 0), 0);
   const counters = {
     timestamp: Math.max(0, ...stats.map((entry) => entry.timestamp ?? 0)),
     bytes: sum('bytesReceived'),
+    audioBytes: sum('bytesReceived', 'audio'),
+    videoBytes: sum('bytesReceived', 'video'),
     received: sum('packetsReceived'),
     lost: sum('packetsLost'),
   };

@@ -53,6 +53,17 @@ export class IceRecovery {
     this.#expectConnection();
   }
 
+  /**
+   * Media stopped arriving while the connection says connected (media-stall.js): restart
+   * ICE from this side, whose offer recovers. Not counted against giving up: the
+   * connection itself works, and it stays `connected` meanwhile.
+   */
+  mediaStalled() {
+    const pc = this.#pc;
+    if (pc.connectionState !== 'connected' || pc.signalingState !== 'stable') return;
+    this.#restartIce();
+  }
+
   /** @param {RTCPeerConnectionState} state the connection's new state */
   connectionChanged(state) {
     clearTimeout(this.#disconnectedTimer);

@@ -5,6 +5,7 @@
 import {onDetail} from './events.js';
 import {FULL_SIZE_AFTER_MS} from './media.js';
 import {FactsWatch} from './facts.js';
+import {StallWatch} from './media-stall.js';
 import {SparePeer} from './spare-peer.js';
 import {verificationCode} from './verification.js';
 
@@ -39,6 +40,7 @@ export class PeerLink {
   #iceError = false; // the error line says why ICE gave up
   #remoteName = '';
   #facts;
+  #stall = new StallWatch();
   #host;
   #media;
   #spares;
@@ -53,7 +55,12 @@ export class PeerLink {
    */
   constructor(host, {RTCPeerConnection, clock, relayOnly, media}) {
     this.#host = host;
-    this.#facts = new FactsWatch(clock, (facts) => host.emit('facts', facts));
+    this.#facts = new FactsWatch(clock, (facts) => {
+      host.emit('facts', facts);
+      if (this.#stall.sample(facts.counters, this.peer?.connectionState === 'connected')) {
+        this.peer?.mediaStalled();
+      }
+    });
     this.#media = media;
     this.#spares = new SparePeer({RTCPeerConnection, relayOnly, send: host.send});
   }
@@ -102,10 +109,18 @@ export class PeerLink {
    * @param {import('./peer.js').SignalPayload} data
    */
   relayed(data) {
-    // Without a peer the payload belongs to a negotiation that `peer-joined` restarts.
-    if (!this.peer) return;
-    // A payload from a connection we never negotiated with: the other page reloaded.
-    if (this.peer.isFromAnotherConnection(data)) this.start(data.description?.type === 'offer');
+    if (!this.peer) {
+      // Late candidates or an answer belong to a negotiation that `peer-joined` restarts.
+      if (data.candidate || data.description?.type === 'answer') return;
+      // A hello or an offer: someone holds the other seat without a `peer-joined`. A copy
+      // of their tab took their seat over (it never emptied) and their old tab's `bye`
+      // came first, which closed our connection: answer the new one.
+      this.present = true;
+      this.start(data.description?.type === 'offer');
+    } else if (this.peer.isFromAnotherConnection(data)) {
+      // A payload from a connection we never negotiated with: the other page reloaded.
+      this.start(data.description?.type === 'offer');
+    }
     /** @type {import('./peer.js').Peer} */ (this.peer).handleSignal(data);
   }
 
@@ -240,6 +255,7 @@ export class PeerLink {
     if (media.screen) peer.replaceTrack('video', media.screen, media.stream);
     this.peer = peer;
     emit('peer', peer); // features loaded later (audio-view.js) follow each connection
+    this.#stall.reset();
     this.#facts.watch(peer);
     this.#host.statusChanged();
     peer.release(); // a spare's offer and candidates, held until now
@@ -293,6 +309,7 @@ export class PeerLink {
     if (message.type === 'bye') {
       this.departed();
     } else if (message.type === 'media') {
+      this.#stall.remoteMedia(message);
       emit('remotemedia', {mic: message.mic, camera: message.camera});
     } else if (message.type === 'chat') {
       emit('chat', {text: String(message.text), mine: false, name: this.#remoteName || null});

@@ -11,7 +11,7 @@ import * as ui from './ui.js';
 // call.js's static graph minus what the home page already has: preloaded together, so the
 // call does not wait one round trip per import level (tests/frontend/preload.test.mjs).
 const CALL_MODULES = ['call.js', 'call-lock.js', 'connection-view.js', 'controls.js', 'chat.js', 'session.js',
-  'link.js', 'media.js', 'facts.js', 'spare-peer.js', 'certificate.js', 'peer.js',
+  'link.js', 'media.js', 'facts.js', 'media-stall.js', 'spare-peer.js', 'certificate.js', 'peer.js',
   'control-channel.js', 'ice-recovery.js', 'signal-post.js', 'verification.js', 'phases.js',
   'local-media.js', 'seat-claim.js', 'seat-store.js', 'server-frames.js', 'errors.js',
   'signaling.js', 'heartbeat.js', 'lobby.js', 'render.js', 'routing.js', 'shortcuts.js'];

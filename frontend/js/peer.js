@@ -233,6 +233,12 @@ export class Peer extends EventTarget {
     this.#recovery.restart();
   }
 
+  /** Nothing arrives though the connection says connected (media-stall.js). */
+  mediaStalled() {
+    console.info('visavis: no media from the other person while connected: restarting ICE');
+    this.#recovery.mediaStalled();
+  }
+
   /** After signaling was away: re-send an offer that may be lost; restart a broken path. */
   recover() {
     const pc = this.#pc;
