@@ -4,6 +4,8 @@ only Join there moves the call. A reload still takes the seat back at once."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from playwright.sync_api import expect
 
 from tests.browser.steps import CONNECTED, expect_remote_video_playing, start_call
@@ -32,19 +34,8 @@ def test_a_copied_tab_lands_in_the_lobby_and_moves_the_call_only_when_asked(new_
     expect(host.locator("#call-status")).to_have_text(CONNECTED)
 
 
-# The copy's signals leave 1.5 s late: the old tab's `bye` (over the connection) reaches
-# the other person first, and closes their side. No `peer-joined` follows: the seat never
-# emptied. Under load this order came by itself (3 of 6 runs stuck at "Connecting…").
-SIGNALS_LATE = """(() => {
-  const send = WebSocket.prototype.send;
-  WebSocket.prototype.send = function (data) {
-    if (typeof data === 'string' && data.includes('"type":"signal"')) {
-      setTimeout(() => send.call(this, data), 1500);
-    } else {
-      send.call(this, data);
-    }
-  };
-})()"""
+# A page's WebSocket frames that contain a text, sent late (tests/shared).
+LATE_SENDS = (Path(__file__).parents[1] / "shared" / "late-socket-sends.js").read_text()
 
 
 def test_the_call_moves_even_when_the_old_tabs_goodbye_comes_first(new_page) -> None:
@@ -53,7 +44,10 @@ def test_the_call_moves_even_when_the_old_tabs_goodbye_comes_first(new_page) -> 
         guest.evaluate("window.open(location.href)")
     copy = opened.value
     expect(copy.locator("#lobby-error")).to_contain_text(OPEN_ELSEWHERE, timeout=10_000)
-    copy.evaluate(SIGNALS_LATE)
+    # The copy's signals leave 1.5 s late: the old tab's `bye` (over the connection)
+    # reaches the other person first and closes their side; no `peer-joined` follows, the
+    # seat never emptied. Under load this order came by itself (3 of 6 runs stuck).
+    copy.evaluate(f'({LATE_SENDS})(\'"type":"signal"\', 1500)')
 
     copy.click("#join-now")
     # The other person hears the old tab leave before the copy says hello...

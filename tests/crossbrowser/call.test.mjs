@@ -4,7 +4,7 @@
 // and Firefox without navigator.connection recovering from a network change.
 // Runs in a network namespace with only loopback (see assertLoopbackOnly).
 import assert from 'node:assert/strict';
-import {mkdtempSync, rmSync} from 'node:fs';
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {after, afterEach, before, describe, test} from 'node:test';
@@ -59,6 +59,9 @@ async function call(hostName, guestName, url = server.url, query = '') {
     `${people.setupMs} ms from "Join now" to both playing`);
   return people;
 }
+
+/** A page's WebSocket frames that contain a text, sent late (tests/shared). */
+const LATE_SENDS = readFileSync(new URL('../shared/late-socket-sends.js', import.meta.url), 'utf8');
 
 const hidden = (page, selector) => page.$eval(selector, (element) => element.hidden);
 
@@ -255,16 +258,7 @@ describe('chromium host, firefox guest: an ICE restart chromium offers', () => {
   // candidate, as on any real network: here the answer is held 400 ms.
   test('firefox, frozen by it, restarts ICE itself and the video comes back', async () => {
     const {host: chromium, guest: firefox} = await call('chromium', 'firefox');
-    await firefox.evaluate(() => {
-      const send = WebSocket.prototype.send;
-      WebSocket.prototype.send = function (data) {
-        if (typeof data === 'string' && data.includes('"answer"')) {
-          setTimeout(() => send.call(this, data), 400);
-        } else {
-          send.call(this, data);
-        }
-      };
-    });
+    await firefox.evaluate(`(${LATE_SENDS})('"answer"', 400)`);
     const before = await iceUfrags(chromium);
 
     await chromium.evaluate(() => window.visavis.restartIce());
