@@ -162,18 +162,24 @@ pidfile={folder}/turn.pid
         stop_process(process)
 
 
-def _wait_for_udp(port: int, process: subprocess.Popen, timeout: float = 10) -> None:
+def _wait_for_udp(port: int, process: subprocess.Popen, timeout: float = 20) -> None:
+    """Until coturn answers a STUN Binding request on `port` (RFC 8489 §6): a socket that
+    exists may not be served yet. RuntimeError if coturn exits or stays silent."""
+    request = (1).to_bytes(2, "big") + bytes(2) + (0x2112A442).to_bytes(4, "big")
+    request += secrets.token_bytes(12)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"coturn exited with {process.returncode}")
-        listing = subprocess.run(
-            ["ss", "-Hlun", f"sport = :{port}"], capture_output=True, text=True
-        ).stdout
-        if listing.strip():
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"coturn is not listening on udp {port}")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.settimeout(0.2)
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"coturn exited with {process.returncode}")
+            try:
+                probe.sendto(request, ("127.0.0.1", port))
+                if probe.recv(2048)[8:20] == request[8:20]:
+                    return
+            except OSError:  # not bound yet (ICMP unreachable) or no answer within 0.2 s
+                time.sleep(0.05)
+    raise RuntimeError(f"coturn does not answer STUN on udp {port} within {timeout} s")
 
 
 @dataclass
