@@ -12,7 +12,7 @@
 // call holds the Web Lock 'visavis-call' (js/call-lock.js). Then the old caches go.
 
 // shell: written by `make shell` (tools/shell.mjs): do not edit by hand.
-const VERSION = '2d008381f45c';
+const VERSION = 'afa9ec294609';
 const SHELL = [
   '/',
   '/offline.html',

@@ -156,13 +156,13 @@ pidfile={folder}/turn.pid
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_for_udp(port, process)
+        _wait_for_stun(port, process)
         yield port, secret
     finally:
         stop_process(process)
 
 
-def _wait_for_udp(port: int, process: subprocess.Popen, timeout: float = 20) -> None:
+def _wait_for_stun(port: int, process: subprocess.Popen, timeout: float = 20) -> None:
     """Until coturn answers a STUN Binding request on `port` (RFC 8489 §6): a socket that
     exists may not be served yet. RuntimeError if coturn exits or stays silent."""
     request = (1).to_bytes(2, "big") + bytes(2) + (0x2112A442).to_bytes(4, "big")

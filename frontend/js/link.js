@@ -255,7 +255,7 @@ export class PeerLink {
     if (media.screen) peer.replaceTrack('video', media.screen, media.stream);
     this.peer = peer;
     emit('peer', peer); // features loaded later (audio-view.js) follow each connection
-    this.#stall.reset();
+    this.#stall = new StallWatch();
     this.#facts.watch(peer);
     this.#host.statusChanged();
     peer.release(); // a spare's offer and candidates, held until now

@@ -7,7 +7,7 @@
 /** Nothing new for this long, while expected, is a stall (ms; facts come every 2 s). */
 export const STALL_MS = 6000;
 
-/** Watches what arrives from the other person for one connection at a time. */
+/** Watches what arrives from the other person over one connection (a new one, a new watch). */
 export class StallWatch {
   #expected = {mic: false, camera: false};
   #bytes = -1;
@@ -20,13 +20,6 @@ export class StallWatch {
    */
   remoteMedia({mic = false, camera = false}) {
     this.#expected = {mic: Boolean(mic), camera: Boolean(camera)};
-  }
-
-  /** A new connection: nothing known about it yet. */
-  reset() {
-    this.#expected = {mic: false, camera: false};
-    this.#bytes = -1;
-    this.#reported = false;
   }
 
   /**

@@ -61,14 +61,6 @@ test('not connected is ICE recovery\'s business: the clock starts at its last sa
   assert.deepEqual(reports, [false, false, true, false, false]);
 });
 
-test('a new connection forgets the last one\'s media and report', () => {
-  const watch = new StallWatch();
-  watch.remoteMedia({mic: true});
-  assert.equal(feed(watch, still(5)).filter(Boolean).length, 1);
-  watch.reset();
-  assert.deepEqual(feed(watch, still(5), {start: 10 * STEP}).filter(Boolean), []);
-});
-
 test('a stall restarts ICE while connected and stable, uncounted; never in mid-negotiation', () => {
   const pc = new FakePeerConnection();
   const peer = new Peer({polite: true, send: () => {},
