@@ -91,7 +91,6 @@ def test_keyboard_shortcuts_are_listed_and_work(new_page) -> None:
     host.keyboard.press("Escape")
     expect(host.locator("#help")).to_be_hidden()
 
-
     host.keyboard.press("m")
     expect(host.locator("#toggle-mic")).to_have_attribute("aria-pressed", "true")
     host.keyboard.press("v")
